@@ -1,0 +1,109 @@
+# Khmer career handouts: validate sources/*.yaml, publish output/pdf/*.pdf and output/docx/*.docx.
+# `make` alone lists the targets. Every target sets up .venv by itself on first use.
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+SHELL := /bin/bash
+
+# --- settings (override on the command line: make pdf PAGE_SIZE=A5) -------------------------
+PYTHON      ?= python3
+VENV        ?= .venv
+SOURCES_DIR ?= sources
+OUTPUT_DIR  ?= output
+PAGE_SIZE   ?= A4
+PDF_VARIANT ?= pdf/ua-1
+STRICT      ?=
+BENCH_RUNS  ?= 5
+
+# --- what depends on what --------------------------------------------------------------------
+SOURCES   := $(sort $(wildcard $(SOURCES_DIR)/*.yaml))
+IDS       := $(basename $(notdir $(SOURCES)))
+CODE      := $(wildcard pipeline/*.py) pipeline/schema/handout.schema.json
+TEMPLATES := $(shell find templates -type f 2>/dev/null)
+FONTS     := $(wildcard fonts/*.ttf)
+CONFIG    := handouts.yaml
+# A settings file that changes only when the PDF settings do, so A4 → A5 rebuilds.
+PDF_SETTINGS := $(OUTPUT_DIR)/.pdf-settings
+RENDER_DEPS  := $(SOURCES) $(CODE) $(TEMPLATES) $(FONTS) $(CONFIG)
+
+PDFS  := $(IDS:%=$(OUTPUT_DIR)/pdf/%.pdf)
+PRINT := $(IDS:%=$(OUTPUT_DIR)/print/%.pdf)
+DOCXS := $(IDS:%=$(OUTPUT_DIR)/docx/%.docx)
+
+VENV_STAMP := $(VENV)/.installed
+RUN := $(VENV)/bin/python -m pipeline
+STRICT_FLAG := $(if $(STRICT),--strict)
+
+# The pipeline writes each output atomically and keeps the previous one when a handout fails,
+# so make must not delete outputs after a failed batch (it would throw away the good ones).
+.PRECIOUS: $(PDFS) $(PRINT) $(DOCXS)
+
+.PHONY: help setup check test lint schema pdf print docx all bench clean distclean
+
+help: ## List the targets (this text)
+	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1]"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+	@echo
+	@echo "sources: $(SOURCES_DIR)/*.yaml ($(words $(SOURCES)) found); outputs: $(OUTPUT_DIR)/"
+
+setup: $(VENV_STAMP) ## Create .venv and install the pipeline (done by every target)
+
+# Rebuilt from scratch when pyproject.toml changes, so a removed dependency really goes.
+$(VENV_STAMP): pyproject.toml tools/ensure-system-packages
+	@PYTHON=$(PYTHON) tools/ensure-system-packages
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too
+	@$(RUN) check $(STRICT_FLAG) $(SOURCES_DIR)
+
+pdf: $(PDFS) ## Build output/pdf/<id>.pdf (and output/html/<id>.html) for every source
+
+print: $(PRINT) ## Build press versions with 3 mm bleed and crop marks in output/print/
+
+docx: $(DOCXS) ## Build editable output/docx/<id>.docx for every source
+
+all: pdf docx ## Build PDF and DOCX
+
+# One process renders the whole batch: starting WeasyPrint costs ten times one handout.
+$(PDFS) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
+	$(RUN) pdf --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) --out $(OUTPUT_DIR) $(SOURCES)
+
+$(PRINT) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
+	$(RUN) pdf --print --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) --out $(OUTPUT_DIR) \
+		$(SOURCES)
+
+$(DOCXS) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
+	$(RUN) docx --page-size $(PAGE_SIZE) --out $(OUTPUT_DIR) $(SOURCES)
+
+$(PDF_SETTINGS): FORCE
+	@mkdir -p $(@D)
+	@echo "PAGE_SIZE=$(PAGE_SIZE) PDF_VARIANT=$(PDF_VARIANT)" | cmp -s - $@ \
+		|| echo "PAGE_SIZE=$(PAGE_SIZE) PDF_VARIANT=$(PDF_VARIANT)" > $@
+FORCE:
+
+test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
+	$(VENV)/bin/ruff check pipeline tests
+	$(RUN) schema --check
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV_STAMP) ## Run ruff on the code
+	$(VENV)/bin/ruff check pipeline tests
+
+schema: $(VENV_STAMP) ## Regenerate pipeline/schema/handout.schema.json from pipeline/schema.py
+	$(RUN) schema
+
+bench: $(VENV_STAMP) ## Measure batch rendering speed (medians of BENCH_RUNS runs)
+	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS)
+
+clean: ## Remove generated outputs
+	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
+		$(PDF_SETTINGS)
+
+distclean: clean ## Remove outputs and the virtual environment
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""Command line: `python -m pipeline {check,pdf,docx,schema} ...`. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import schema
+from .errors import PipelineError
+from .load import load_source
+from .model import Diagnostic
+from .validate import validate_sources
+
+DEFAULT_SOURCES = Path("sources")
+
+
+def _source_files(paths: Sequence[Path]) -> list[Path]:
+    """Expand folders to the .yaml files inside them; keep files as given."""
+    if not paths:
+        paths = [DEFAULT_SOURCES]
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.yaml")))
+        else:
+            files.append(path)
+    return files
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _check(files: Sequence[Path], strict: bool):
+    """Load and validate; print diagnostics; return (handouts, failed)."""
+    loaded = [load_source(path, _display(path)) for path in files]
+    handouts, diagnostics = validate_sources(loaded)
+    _print_diagnostics(diagnostics)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    failed = errors > 0 or (strict and warnings > 0)
+    return handouts, diagnostics, failed, errors, warnings
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        print(diagnostic, file=sys.stderr)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    files = _source_files(args.files)
+    if not files:
+        print(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
+              file=sys.stderr)
+        return 1
+    _, _, failed, errors, warnings = _check(files, args.strict)
+    print(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
+          f"{_plural(warnings, 'warning')}")
+    return 1 if failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = schema.json_schema_text()
+    if args.check:
+        current = schema.SCHEMA_PATH.read_text(encoding="utf-8") if \
+            schema.SCHEMA_PATH.exists() else ""
+        if current != text:
+            print(f"{schema.SCHEMA_PATH}: error: out of date; run 'make schema'", file=sys.stderr)
+            return 1
+        return 0
+    schema.SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
+    schema.SCHEMA_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {_display(schema.SCHEMA_PATH)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Validate Khmer career handouts and publish them as PDF and DOCX.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks and the stages' log lines")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate sources and report every problem",
+                                description="Validate sources; print each problem as "
+                                            "file:line:col: severity: message [rule].")
+    check.add_argument("files", nargs="*", type=Path,
+                       help="source files or folders (default: sources/)")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.set_defaults(run=cmd_check)
+
+    schema_cmd = commands.add_parser("schema", help="write the JSON Schema of the source format",
+                                     description="Write pipeline/schema/handout.schema.json "
+                                                 "from the format declared in pipeline/schema.py.")
+    schema_cmd.add_argument("--check", action="store_true",
+                            help="only verify that the committed schema is up to date")
+    schema_cmd.set_defaults(run=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.debug else logging.ERROR,
+                        format="%(name)s: %(message)s")
+    started = time.monotonic()
+    try:
+        status = args.run(args)
+    except PipelineError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.debug:
+        print(f"done in {time.monotonic() - started:.2f} s", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

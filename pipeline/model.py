@@ -1,0 +1,175 @@
+"""Typed objects passed between the pipeline's stages.
+
+A source file is loaded into a `Handout` (what the author wrote), which `prepare` turns into a
+`Document` (what the reader sees: labels filled in, figures formatted, Khmer word breaks
+inserted). The HTML/PDF and DOCX renderers both read only the `Document`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a source, printed compiler-style."""
+
+    path: str
+    line: int | None
+    column: int | None
+    severity: Severity
+    message: str
+    rule: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line or 0, self.column or 0, self.message)
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        suffix = f" [{self.rule}]" if self.rule else ""
+        return f"{where}: {self.severity.value}: {self.message}{suffix}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+# --- what the author wrote -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class TermList:
+    lead: str
+    items: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class Salary:
+    currency: str
+    period: str
+    country: str
+    base_min: float
+    base_max: float
+    average: float
+    top: float | None
+    narrative: tuple[str, ...]
+
+    def figures(self) -> dict[str, float]:
+        """Return the named figures that a narrative may refer to."""
+        named = {"base_min": self.base_min, "base_max": self.base_max, "average": self.average}
+        if self.top is not None:
+            named["top"] = self.top
+        return named
+
+
+@dataclass(frozen=True)
+class Reference:
+    publisher: str
+    title: str
+    date: str  # a year, an ISO date, or "n.d."
+    url: str
+
+
+@dataclass(frozen=True)
+class Handout:
+    """One career handout as written in its source file."""
+
+    id: str
+    language: str
+    title: str
+    title_other: str | None
+    introduction: tuple[str, ...]
+    values: TermList
+    career_path: tuple[str, ...]
+    salary: Salary
+    tips: tuple[str, ...]
+    references: tuple[Reference, ...]
+    labels: dict[str, str]
+    page_budget: int
+    more_info_url: str | None
+    digits: str  # "latin" or "khmer"
+    source: Path
+
+
+# --- what the reader sees --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Terms:
+    lead: str
+    items: tuple[Term, ...]
+    separator: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    text: str  # publisher, title and date, already punctuated
+    url: str
+
+
+@dataclass(frozen=True)
+class Citations:
+    items: tuple[Citation, ...]
+
+
+Block = Paragraphs | Bullets | Terms | Citations
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    heading: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A handout ready to render: every string is final text."""
+
+    id: str
+    language: str
+    title: str
+    title_other: str | None
+    other_language: str
+    facts_heading: str
+    facts: tuple[Fact, ...]
+    sections: tuple[Section, ...]
+    organisation: str
+    page_label: str
+    qr_url: str | None
+    qr_caption: str
+    page_budget: int
+    subject: str
+    keywords: tuple[str, ...]
+    created: str  # ISO 8601, UTC
