@@ -4,6 +4,7 @@
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 
 # --- settings (override on the command line: make pdf PAGE_SIZE=A5) -------------------------
 PYTHON      ?= python3
@@ -31,6 +32,7 @@ PRINT := $(IDS:%=$(OUTPUT_DIR)/print/%.pdf)
 DOCXS := $(IDS:%=$(OUTPUT_DIR)/docx/%.docx)
 
 VENV_STAMP := $(VENV)/.installed
+PIP_FILTER := { grep -v -e '^WARNING: Location .* is ignored' -e 'BuildBackendWarning' || true; }
 RUN := $(VENV)/bin/python -m pipeline
 STRICT_FLAG := $(if $(STRICT),--strict)
 
@@ -55,8 +57,9 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@PYTHON=$(PYTHON) tools/ensure-system-packages
 	@rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@# pip.conf on some machines names local mirrors that do not exist: hide that noise only.
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_FILTER)
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]' 2>&1 | $(PIP_FILTER)
 	@touch $@
 
 check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too

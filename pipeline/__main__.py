@@ -70,6 +70,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .config import load_settings
+
+    files = _source_files(args.files)
+    if not files:
+        print("no sources to build", file=sys.stderr)
+        return 1
+    overrides = {"page_size": args.page_size}
+    if args.format == "pdf":
+        overrides.update(pdf_variant=args.variant, for_print=args.print)
+    settings = load_settings(**overrides)
+    started = time.monotonic()
+    quiet = args.quiet
+
+    def progress(line: str) -> None:
+        if not quiet:
+            print(line, flush=True)
+
+    report = build(files, args.format, settings, args.out, display=_display, progress=progress)
+    _print_diagnostics(report.diagnostics)
+    failed = sum(1 for d in report.diagnostics if d.is_error)
+    print(f"{args.format}: {_plural(len(report.written), 'file')} written from "
+          f"{_plural(report.sources, 'source')}, {_plural(failed, 'error')} "
+          f"in {time.monotonic() - started:.1f} s")
+    return 1 if report.failed else 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     text = schema.json_schema_text()
     if args.check:
@@ -100,6 +128,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="source files or folders (default: sources/)")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=cmd_check)
+
+    for fmt, summary in (("pdf", "render print-ready PDFs (and their HTML)"),
+                         ("docx", "render editable DOCX documents")):
+        from .config import PAGE_SIZES, PDF_VARIANTS
+
+        sub = commands.add_parser(fmt, help=summary,
+                                  description=f"Validate sources, then {summary} into OUT.")
+        sub.add_argument("files", nargs="*", type=Path,
+                         help="source files or folders (default: sources/)")
+        sub.add_argument("--out", type=Path, default=Path("output"),
+                         help="output folder (default: output/)")
+        sub.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
+                         help="page size (default: A4)")
+        sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+        if fmt == "pdf":
+            sub.add_argument("--variant", choices=list(PDF_VARIANTS), default=None,
+                             help="PDF variant (default: pdf/ua-1, tagged)")
+            sub.add_argument("--print", action="store_true",
+                             help="press version with 3 mm bleed and crop marks, "
+                                  "in OUT/print/")
+        sub.set_defaults(run=cmd_build, format=fmt)
 
     schema_cmd = commands.add_parser("schema", help="write the JSON Schema of the source format",
                                      description="Write pipeline/schema/handout.schema.json "

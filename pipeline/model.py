@@ -170,6 +170,7 @@ class Document:
     qr_url: str | None
     qr_caption: str
     page_budget: int
+    digits: str  # "latin" or "khmer", for page numbers
     subject: str
     keywords: tuple[str, ...]
-    created: str  # ISO 8601, UTC
+    created: str | None  # ISO 8601 in UTC, from SOURCE_DATE_EPOCH; None: write no date

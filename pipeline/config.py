@@ -1,0 +1,104 @@
+"""Project settings and label files: what every handout shares."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from .errors import SetupError
+from .schema import LABEL_KEYS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+FONTS_DIR = PROJECT_ROOT / "fonts"
+SETTINGS_FILE = PROJECT_ROOT / "handouts.yaml"
+
+DEFAULT_ORGANISATION = "Career Guidance Service"
+
+# Page sizes selectable with PAGE_SIZE=…, as CSS `size` values.
+PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
+# pdf/ua-1 is tagged and keeps the structure screen readers need; others for press or archive.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2b", "pdf/a-3b", "pdf/x-4", "none")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings from handouts.yaml and the command line."""
+
+    organisation: str = DEFAULT_ORGANISATION
+    online_url: str = ""  # "{id}" is replaced by the handout's id
+    page_size: str = "A4"
+    pdf_variant: str = "pdf/ua-1"
+    for_print: bool = False  # add 3 mm bleed and crop marks
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Headings and phrases of one language, with a source's overrides applied."""
+
+    text: dict[str, str]
+    countries: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.text[key]
+
+
+def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
+    """Read handouts.yaml (missing file: defaults) and apply command-line overrides."""
+    values: dict = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise SetupError(f"{path.name}: cannot read settings: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SetupError(f"{path.name}: settings must be a mapping of keys to values")
+        unknown = set(loaded) - {"organisation", "online_url"}
+        if unknown:
+            raise SetupError(f"{path.name}: unknown setting(s): {', '.join(sorted(unknown))}")
+        values = {k: str(v or "").strip() for k, v in loaded.items()}
+        if not values.get("organisation"):
+            values.pop("organisation", None)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    if settings.page_size not in PAGE_SIZES:
+        raise SetupError(f"unknown page size '{settings.page_size}'; "
+                         f"use one of {', '.join(PAGE_SIZES)}")
+    if settings.pdf_variant not in PDF_VARIANTS:
+        raise SetupError(f"unknown PDF variant '{settings.pdf_variant}'; "
+                         f"use one of {', '.join(PDF_VARIANTS)}")
+    return settings
+
+
+def load_labels(language: str, overrides: dict[str, str] | None = None) -> Labels:
+    """Read templates/labels/<language>.yaml and apply a source's overrides."""
+    path = TEMPLATES_DIR / "labels" / f"{language}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SetupError(f"cannot read label file {path}: {exc}") from exc
+    missing = [key for key in LABEL_KEYS if key not in data]
+    if missing:
+        raise SetupError(f"{path}: missing labels: {', '.join(missing)}")
+    text = {key: str(data[key]) for key in LABEL_KEYS}
+    text.update(overrides or {})
+    return Labels(text, dict(data.get("countries") or {}))
+
+
+def build_timestamp() -> datetime | None:
+    """Return SOURCE_DATE_EPOCH as a UTC time, or None when it is not set.
+
+    Without it no date is written at all, so identical input still gives identical bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    except (ValueError, OverflowError) as exc:
+        raise SetupError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, "
+                         f"not '{epoch}'") from exc

@@ -1,0 +1,81 @@
+"""Khmer text preparation shared by the PDF and DOCX stages.
+
+Khmer is written without spaces between words, and Pango (so WeasyPrint) and Word only break
+lines at spaces, U+200B and ។. `insert_word_breaks` puts an invisible U+200B ZERO WIDTH SPACE
+at each word boundary that ICU's Khmer dictionary finds, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from icu4py.breakers import LineBreaker
+from icu4py.locale import Locale
+
+ZWSP = "\u200b"
+
+# Characters that may not start a line: dependent vowels, signs and the coeng (U+17B4–U+17D3,
+# U+17DD; ICU never breaks before them, this keeps us safe anyway), and the marks that belong
+# to the word before them: ។ ៕ ៖ and the repetition sign ៗ (ICU breaks before ៗ).
+_NO_BREAK_BEFORE = frozenset(chr(c) for c in (*range(0x17B4, 0x17D4), 0x17D4, 0x17D5, 0x17D6,
+                                               0x17D7, 0x17DD))
+
+
+def is_khmer(char: str) -> bool:
+    """Return whether a character belongs to the Khmer script (letters, signs, digits)."""
+    code = ord(char)
+    return 0x1780 <= code <= 0x17FF or 0x19E0 <= code <= 0x19FF
+
+
+def has_khmer(text: str) -> bool:
+    """Return whether any character of the text is Khmer."""
+    return any(is_khmer(c) for c in text)
+
+
+@lru_cache(maxsize=1)
+def _khmer_locale() -> Locale:
+    return Locale("km")
+
+
+def insert_word_breaks(text: str) -> str:
+    """Return the text with U+200B at every break between two Khmer words.
+
+    Breaks next to a space, inside Latin text or URLs, or inside a Khmer cluster get nothing;
+    ZWSPs already in the text are dropped first so that the result does not depend on them.
+    """
+    text = text.replace(ZWSP, "")
+    if not has_khmer(text):
+        return text
+    pieces = list(LineBreaker(text, _khmer_locale()))
+    out = [pieces[0]]
+    for before, after in zip(pieces, pieces[1:], strict=False):
+        if (is_khmer(before[-1]) and is_khmer(after[0])
+                and after[0] not in _NO_BREAK_BEFORE):
+            out.append(ZWSP)
+        out.append(after)
+    return "".join(out)
+
+
+def script_runs(text: str) -> list[tuple[str, bool]]:
+    """Split text into (run, is_khmer) pieces; spaces and ZWSP join the run before them.
+
+    The DOCX stage puts each piece in its own run so Khmer takes the complex-script font
+    and Latin text (URLs, English names, digits) the Latin one.
+    """
+    runs: list[tuple[str, bool]] = []
+    for char in text:
+        neutral = char.isspace() or char == ZWSP
+        khmer = is_khmer(char)
+        if runs and (neutral or runs[-1][1] == khmer):
+            runs[-1] = (runs[-1][0] + char, runs[-1][1])
+        else:
+            runs.append((char, khmer and not neutral))
+    return runs
+
+
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def to_khmer_digits(text: str) -> str:
+    """Return the text with Latin digits 0–9 written as Khmer digits ០–៩."""
+    return text.translate(_KHMER_DIGITS)

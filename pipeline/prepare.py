@@ -1,0 +1,128 @@
+"""Turn a validated Handout into the Document both renderers draw.
+
+Everything language-dependent happens once, here: labels are looked up, salary figures are
+formatted and put into their sentences, and Khmer word breaks are inserted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .config import Labels, Settings, build_timestamp, load_labels
+from .khmer import insert_word_breaks, to_khmer_digits
+from .model import (
+    Bullets,
+    Citation,
+    Citations,
+    Document,
+    Fact,
+    Handout,
+    Paragraphs,
+    Section,
+    Term,
+    Terms,
+)
+
+# Symbol and whether it goes before the figure; other currencies are written with their code.
+_CURRENCY_SYMBOLS = {
+    "USD": ("$", True), "EUR": ("€", True), "GBP": ("£", True), "THB": ("฿", True),
+    "KHR": ("៛", False), "JPY": ("¥", True), "VND": ("₫", False),
+}
+
+# A Khmer full stop, Latin full stop, question or exclamation mark that ends a sentence.
+_SENTENCE_END = re.compile(r"(?<=[។.!?])\s")
+
+
+def format_figure(value: float, currency: str, digits: str = "latin") -> str:
+    """Return a salary figure as readers write it: 43000 USD → $43,000, 2000000 KHR → 2,000,000៛."""
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    symbol, before = _CURRENCY_SYMBOLS.get(currency, (currency, False))
+    if symbol == currency:
+        text = f"{number} {currency}"
+    else:
+        text = f"{symbol}{number}" if before else f"{number}{symbol}"
+    return to_khmer_digits(text) if digits == "khmer" else text
+
+
+def fill_figures(sentence: str, handout: Handout) -> str:
+    """Return a salary sentence with {base_min}, {base_max}, {average} and {top} filled in."""
+    figures = {name: format_figure(value, handout.salary.currency, handout.digits)
+               for name, value in handout.salary.figures().items()}
+    return sentence.format_map(figures)
+
+
+def _citation(publisher: str, title: str, date: str) -> str:
+    title_end = "" if title.endswith((".", "?", "!")) else "."
+    return f"{publisher}. {title}{title_end} ({date})."
+
+
+def _facts(handout: Handout, labels: Labels) -> tuple[Fact, ...]:
+    salary = handout.salary
+
+    def money(value: float) -> str:
+        return format_figure(value, salary.currency, handout.digits)
+
+    period = labels[f"per_{salary.period}"]
+    facts = [
+        Fact(labels["salary_range"],
+             f"{money(salary.base_min)} – {money(salary.base_max)} {period}"),
+        Fact(labels["average"], f"{money(salary.average)} {period}"),
+    ]
+    if salary.top is not None:
+        facts.append(Fact(labels["top_earners"], f"{money(salary.top)}+"))
+    facts.append(Fact(labels["country"], labels.countries.get(salary.country, salary.country)))
+    return tuple(facts)
+
+
+def _first_sentence(paragraph: str) -> str:
+    return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
+
+
+def prepare(handout: Handout, settings: Settings) -> Document:
+    """Return the Document for one handout: final text, ready for any renderer."""
+    labels = load_labels(handout.language, handout.labels)
+    wrap = insert_word_breaks
+
+    def paragraphs(texts) -> Paragraphs:
+        return Paragraphs(tuple(wrap(t) for t in texts))
+
+    sections = (
+        Section("introduction", wrap(labels["introduction"]),
+                (paragraphs(handout.introduction),)),
+        Section("values", wrap(labels["values"]), (Terms(
+            wrap(handout.values.lead),
+            tuple(Term(wrap(i.term), wrap(i.explanation)) for i in handout.values.items),
+            labels["term_separator"]),)),
+        Section("career_path", wrap(labels["career_path"]), (paragraphs(handout.career_path),)),
+        Section("salary", wrap(labels["salary"]), (paragraphs(
+            fill_figures(t, handout) for t in handout.salary.narrative),)),
+        Section("tips", wrap(labels["tips"]), (Bullets(tuple(wrap(t) for t in handout.tips)),)),
+        Section("references", wrap(labels["references"]), (Citations(tuple(
+            Citation(_citation(r.publisher, r.title, r.date), r.url)
+            for r in handout.references)),)),
+    )
+    qr_url = handout.more_info_url
+    if not qr_url and settings.online_url:
+        qr_url = settings.online_url.replace("{id}", handout.id)
+    created = build_timestamp()
+    keywords = [handout.title, *([handout.title_other] if handout.title_other else []),
+                *(item.term for item in handout.values.items)]
+    return Document(
+        id=handout.id,
+        language=handout.language,
+        title=wrap(handout.title),
+        title_other=wrap(handout.title_other) if handout.title_other else None,
+        other_language="en" if handout.language == "km" else "km",
+        facts_heading=wrap(labels["facts"]),
+        facts=_facts(handout, labels),
+        sections=sections,
+        organisation=settings.organisation,
+        page_label=labels["page"],
+        qr_url=qr_url,
+        qr_caption=wrap(labels["more_info"]),
+        page_budget=handout.page_budget,
+        digits=handout.digits,
+        subject=_first_sentence(handout.introduction[0]),
+        keywords=tuple(keywords),
+        created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
+    )

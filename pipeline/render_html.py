@@ -1,0 +1,65 @@
+"""Render a Document to HTML with the Jinja2 templates in templates/."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+import segno
+from markupsafe import Markup
+
+from .config import PAGE_SIZES, TEMPLATES_DIR, Settings
+from .khmer import ZWSP
+from .model import Bullets, Citations, Document, Paragraphs, Terms
+
+TEMPLATE_NAME = "handout.html.j2"
+
+
+def _plain(text: str) -> str:
+    """Drop the inserted word breaks, for metadata and accessible names."""
+    return text.replace(ZWSP, "")
+
+
+def _css_string(text: str) -> Markup:
+    """Escape text for a CSS string inside <style>, where HTML escaping does not apply."""
+    out = []
+    for char in _plain(text):
+        if char.isalnum() or char in " .,-_()/:":
+            out.append(char)
+        else:
+            out.append(f"\\{ord(char):x} ")
+    return Markup("".join(out))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["plain"] = _plain
+    env.filters["css_string"] = _css_string
+    env.tests["paragraphs"] = lambda block: isinstance(block, Paragraphs)
+    env.tests["terms"] = lambda block: isinstance(block, Terms)
+    env.tests["bullets"] = lambda block: isinstance(block, Bullets)
+    env.tests["citations"] = lambda block: isinstance(block, Citations)
+    return env
+
+
+def qr_svg(url: str) -> Markup:
+    """Return an inline vector QR code for a URL (segno writes only path data, no text)."""
+    code = segno.make(url, error="m")
+    return Markup(code.svg_inline(scale=1, border=0, omitsize=True, dark="#1d2a33"))
+
+
+def render_html(doc: Document, settings: Settings) -> str:
+    """Return the handout as a complete HTML document."""
+    page = {
+        "size": PAGE_SIZES[settings.page_size],
+        "for_print": settings.for_print,
+        "counter_style": "khmer" if doc.digits == "khmer" else "decimal",
+    }
+    template = _environment().get_template(TEMPLATE_NAME)
+    return template.render(doc=doc, page=page, qr_svg=qr_svg(doc.qr_url) if doc.qr_url else None)

@@ -1,0 +1,121 @@
+"""Render handout HTML to PDF bytes with WeasyPrint, in-process and sandboxed.
+
+The renderer sees only our fonts and templates: a fetcher refuses every other URL (and stops
+the render, instead of WeasyPrint's default of logging and going on), and fontconfig is
+pointed at fonts/ alone, so no system font can slip in and the output is the same on every
+machine.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from .config import FONTS_DIR, TEMPLATES_DIR, Settings
+from .errors import BuildError
+
+LOGGER = logging.getLogger(__name__)
+
+# Everything the renderer may read.
+ALLOWED_DIRS = (FONTS_DIR.resolve(), TEMPLATES_DIR.resolve())
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+@lru_cache(maxsize=1)
+def _isolate_fontconfig() -> None:
+    """Make fontconfig know our fonts/ folder and nothing else, for this process."""
+    folder = Path(tempfile.mkdtemp(prefix="khmer-handouts-fontconfig-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{escape(str(FONTS_DIR.resolve()))}</dir>\n"
+        f"  <cachedir>{escape(str(folder / 'cache'))}</cachedir>\n"
+        "</fontconfig>\n", encoding="utf-8")
+    os.environ["FONTCONFIG_FILE"] = str(config)
+
+
+@lru_cache(maxsize=1)
+def _weasyprint():
+    """Import WeasyPrint once, after fontconfig is isolated (import costs about 0.4 s)."""
+    _isolate_fontconfig()
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    return weasyprint, FontConfiguration()
+
+
+def _sandboxed_fetcher_class():
+    weasyprint, _ = _weasyprint()
+    from weasyprint.urls import FatalURLFetchingError
+
+    class SandboxedFetcher(weasyprint.URLFetcher):
+        """Fetch files under fonts/ and templates/; refuse everything else, loudly."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+
+        def fetch(self, url, headers=None):
+            path = _local_path(url)
+            if path is None or not any(path.is_relative_to(d) for d in ALLOWED_DIRS):
+                raise FatalURLFetchingError(f"blocked fetch of {url[:200]}")
+            return super().fetch(url, headers)
+
+    return SandboxedFetcher
+
+
+def _local_path(url: str) -> Path | None:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return Path(unquote(parts.path)).resolve()
+
+
+class _LogCollector(logging.Handler):
+    """Keep WeasyPrint's error lines: a blocked or failed fetch must fail the build."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def render_pdf(html: str, settings: Settings) -> RenderedPdf:
+    """Return the PDF of a handout's HTML and its page count."""
+    weasyprint, font_config = _weasyprint()
+    fetcher = _sandboxed_fetcher_class()()
+    collector = _LogCollector()
+    weasy_logger = logging.getLogger("weasyprint")
+    weasy_logger.addHandler(collector)
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=fetcher,
+        ).render(font_config=font_config)
+        variant = None if settings.pdf_variant == "none" else settings.pdf_variant
+        data = document.write_pdf(
+            pdf_variant=variant, pdf_tags=True, custom_metadata=True, uncompressed_pdf=False)
+    except BaseException as exc:  # FatalURLFetchingError is a BaseException
+        if type(exc).__name__ == "FatalURLFetchingError":
+            raise BuildError(f"{exc}: the renderer may read only fonts/ and templates/") from exc
+        raise
+    finally:
+        weasy_logger.removeHandler(collector)
+    if collector.messages:
+        raise BuildError("rendering failed: " + "; ".join(collector.messages[:3]))
+    return RenderedPdf(data, len(document.pages))
