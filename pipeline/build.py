@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import BuildError
+from .fonts import glyph_problems
 from .load import load_source
 from .model import Diagnostic, Handout, Severity
 from .prepare import prepare
@@ -55,6 +56,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 def _outputs(handout: Handout, fmt: str, settings: Settings, out_dir: Path) -> dict[Path, bytes]:
     """Render one handout in one format; return the files to write."""
     doc = prepare(handout, settings)
+    problems = [p.describe() for text in doc.texts() for p in glyph_problems(text)]
+    if problems:
+        raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
     if fmt == "docx":
         from .render_docx import render_docx
 

@@ -8,11 +8,11 @@ inserted). The HTML/PDF and DOCX renderers both read only the `Document`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -111,12 +111,18 @@ class Handout:
 
 @dataclass(frozen=True)
 class Paragraphs:
-    texts: tuple[str, ...]
+    paragraphs: tuple[str, ...]
+
+    def texts(self):
+        yield from self.paragraphs
 
 
 @dataclass(frozen=True)
 class Bullets:
     items: tuple[str, ...]
+
+    def texts(self):
+        yield from self.items
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,11 @@ class Terms:
     lead: str
     items: tuple[Term, ...]
     separator: str
+
+    def texts(self):
+        yield self.lead
+        for item in self.items:
+            yield item.term + self.separator + item.explanation
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,10 @@ class Citation:
 @dataclass(frozen=True)
 class Citations:
     items: tuple[Citation, ...]
+
+    def texts(self):
+        for item in self.items:
+            yield f"{item.text} {item.url}"
 
 
 Block = Paragraphs | Bullets | Terms | Citations
@@ -174,3 +189,20 @@ class Document:
     subject: str
     keywords: tuple[str, ...]
     created: str | None  # ISO 8601 in UTC, from SOURCE_DATE_EPOCH; None: write no date
+
+    def texts(self):
+        """Yield every string the reader sees, in reading order."""
+        yield self.title
+        if self.title_other:
+            yield self.title_other
+        yield self.facts_heading
+        for fact in self.facts:
+            yield fact.label
+            yield fact.value
+        for section in self.sections:
+            yield section.heading
+            for block in section.blocks:
+                yield from block.texts()
+        yield self.qr_caption
+        yield self.organisation
+        yield self.page_label

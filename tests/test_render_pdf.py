@@ -1,0 +1,211 @@
+"""The PDF stage: fonts, metadata, page size and budget, reproducibility, safety, content."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+from conftest import SEED, SHIPPED_SOURCE
+from fontTools.ttLib import TTFont
+
+from pipeline.build import build
+from pipeline.config import load_settings
+from pipeline.errors import BuildError
+from pipeline.fonts import ALL_FONTS, full_name
+from pipeline.khmer import ZWSP
+from pipeline.render_pdf import render_pdf
+
+MM = 72 / 25.4
+
+
+def _build_pdf(source: Path, out: Path, **settings) -> tuple[Path, object]:
+    report = build([source], "pdf", load_settings(**settings), out)
+    return out / ("print" if settings.get("for_print") else "pdf") / f"{source.stem}.pdf", report
+
+
+@pytest.fixture(scope="module")
+def shipped_pdf(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    path, report = _build_pdf(SHIPPED_SOURCE, out)
+    assert not report.diagnostics, [str(d) for d in report.diagnostics]
+    return path
+
+
+def _embedded_fonts(path: Path) -> list[TTFont]:
+    fonts = {}
+    for page in pypdf.PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            data = descriptor.get_object()["/FontFile2"].get_object().get_data()
+            fonts[str(font["/BaseFont"])] = TTFont(io.BytesIO(data))
+    return list(fonts.values())
+
+
+def test_every_embedded_font_is_one_of_ours(shipped_pdf):
+    ours = {full_name(name) for name in ALL_FONTS}
+    used = {font["name"].getDebugName(4) for font in _embedded_fonts(shipped_pdf)}
+    assert used <= ours
+    assert {"Noto Sans Khmer Regular", "Noto Sans Khmer Bold", "Noto Sans Regular"} <= used
+
+
+def test_metadata_and_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    path, _ = _build_pdf(SHIPPED_SOURCE, tmp_path)
+    reader = pypdf.PdfReader(path)
+    info = reader.metadata
+    assert info["/Title"] == "អ្នកគ្រប់គ្រងគណនី – Account Manager"
+    assert info["/Author"] == "Career Guidance Service"
+    assert info["/Subject"].startswith("អ្នកគ្រប់គ្រងគណនីគឺជាអ្នកជំនាញ")
+    assert "Account Manager" in info["/Keywords"]
+    assert info["/CreationDate"] == "D:20231114221320Z"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "km"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    assert ZWSP not in info["/Title"] + info["/Subject"]
+
+
+@pytest.mark.parametrize(("size", "width_mm", "height_mm"),
+                         [("A4", 210, 297), ("A5", 148, 210), ("Letter", 215.9, 279.4)])
+def test_page_size(tmp_path, source_copy, size, width_mm, height_mm):
+    source = source_copy({"page_budget": 4})
+    path, report = _build_pdf(source, tmp_path, page_size=size)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    box = pypdf.PdfReader(path).pages[0].mediabox
+    assert float(box.width) == pytest.approx(width_mm * MM, abs=0.5)
+    assert float(box.height) == pytest.approx(height_mm * MM, abs=0.5)
+
+
+def test_print_version_has_bleed_and_trim_boxes(tmp_path):
+    path, report = _build_pdf(SHIPPED_SOURCE, tmp_path, for_print=True)
+    assert not report.failed
+    page = pypdf.PdfReader(path).pages[0]
+    trim, bleed = page.trimbox, page.bleedbox
+    assert float(trim.width) == pytest.approx(210 * MM, abs=0.5)
+    assert float(bleed.width) - float(trim.width) == pytest.approx(6 * MM, abs=0.5)
+    # WeasyPrint draws the crop marks inside the bleed: look for ink in the top-left corner.
+    pdf = pdfium.PdfDocument(str(path))
+    image = pdf[0].render(scale=100 / 72).to_pil().convert("L")
+    corner = image.crop((0, 0, round(3 / 25.4 * 100), round(3 / 25.4 * 100)))
+    assert min(corner.getdata()) < 128
+
+
+def test_identical_input_gives_identical_bytes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first, _ = _build_pdf(SHIPPED_SOURCE, tmp_path / "a")
+    second, _ = _build_pdf(SHIPPED_SOURCE, tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    third, _ = _build_pdf(SHIPPED_SOURCE, tmp_path / "c")
+    fourth, _ = _build_pdf(SHIPPED_SOURCE, tmp_path / "d")
+    assert third.read_bytes() == fourth.read_bytes()
+    assert third.read_bytes() != first.read_bytes()  # the date really is in the file
+
+
+def test_over_budget_fails_and_keeps_the_previous_output(tmp_path, source_copy):
+    source = source_copy({"page_budget": 1})
+    previous = tmp_path / "out" / "pdf" / "account-manager.pdf"
+    previous.parent.mkdir(parents=True)
+    previous.write_bytes(b"previous good output")
+    report = build([source], "pdf", load_settings(), tmp_path / "out", display=lambda p: "x.yaml")
+    assert [str(d) for d in report.diagnostics] == [
+        "x.yaml: error: renders to 2 pages, budget is 1"]
+    assert previous.read_bytes() == b"previous good output"
+    assert not list(previous.parent.glob(".*.tmp"))
+
+
+def test_shipped_handout_fits_one_duplex_sheet(shipped_pdf):
+    assert len(pypdf.PdfReader(shipped_pdf).pages) <= 2
+
+
+HOSTILE = ['<img src="file:///etc/passwd">', "<script>alert(1)</script>", "{{ 7*7 }}",
+           "</style><style>body{display:none}</style>", "url(file:///etc/passwd)"]
+
+
+def test_hostile_text_renders_literally(tmp_path, source_copy):
+    source = source_copy({"introduction": HOSTILE, "title_other": "{% raw %}<b>x</b>"})
+    path, report = _build_pdf(source, tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    html = (tmp_path / "html" / "account-manager.html").read_text(encoding="utf-8")
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    assert "<script>" not in html and "{{ 7*7 }}" in html and "49" not in html
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    for hostile in HOSTILE:
+        assert hostile in text
+
+
+@pytest.mark.parametrize("html", [
+    '<img src="file:///etc/passwd">',
+    '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">',
+    '<p style="background: url(file:///etc/hostname)">x</p>',
+])
+def test_renderer_refuses_files_and_network(html):
+    with pytest.raises(BuildError, match="blocked fetch of .*the renderer may read only fonts/"):
+        render_pdf(f"<html><body>{html}</body></html>", load_settings())
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "title", "head")
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "title", "head")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text.replace(ZWSP, ""))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def test_every_sentence_of_the_seed_is_in_the_html(shipped_pdf):
+    html = (shipped_pdf.parent.parent / "html" / "account-manager.html").read_text()
+    parser = _Text()
+    parser.feed(html)
+    text = "".join(parser.parts)
+    squashed = _squash(text)
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()]
+    references = lines.index("ឯកសារយោង៖")
+    for line in lines[:references]:
+        line = line.removeprefix("- ").removesuffix("៖")
+        assert _squash(line) in squashed, line
+    for citation in lines[references + 1:]:
+        words = " ".join(_words(citation.removeprefix("- ")))
+        assert words in " ".join(_words(text.replace(ZWSP, ""))), citation
+
+
+def test_pdf_has_no_dotted_circles(shipped_pdf):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(["pdftotext", str(shipped_pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "\u25cc" not in text
+    assert "Account Manager" in text
+
+
+def test_undrawable_characters_fail_the_build(tmp_path, source_copy):
+    source = source_copy({"tips": ["中文 ក្ក", "ក្\u200bក"]})
+    report = build([source], "pdf", load_settings(), tmp_path, display=lambda p: "x.yaml")
+    assert [str(d) for d in report.diagnostics] == [
+        "x.yaml: error: cannot print: character '中' (U+4E2D) is not in NotoSans-Regular.ttf; "
+        "character '文' (U+6587) is not in NotoSans-Regular.ttf"]
