@@ -15,6 +15,9 @@ PAGE_SIZE   ?= A4
 PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
 BENCH_RUNS  ?= 5
+# Dates in the outputs: the last commit that touched the sources, so rebuilds are identical.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(SOURCES_DIR) 2>/dev/null)
+export SOURCE_DATE_EPOCH
 
 # --- what depends on what --------------------------------------------------------------------
 SOURCES   := $(sort $(wildcard $(SOURCES_DIR)/*.yaml))
