@@ -7,6 +7,7 @@ bad UTF-8, alias bombs and deep nesting never reach the parser's slow or recursi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.reader import Reader, ReaderError
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
@@ -25,9 +26,24 @@ from .model import Diagnostic, Severity
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_DEPTH = 16
 
-# C0 controls other than tab and newline, DEL and C1 controls: invisible in an editor,
-# and PyYAML would stop at the first one without saying where the others are.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls other than tab, newline and carriage return, DEL, C1 controls, and the two
+# non-characters PyYAML refuses: invisible in an editor, and PyYAML would stop at the first
+# one without saying where the others are.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# A text with this many control characters, one in ten characters or more, is binary junk.
+_BINARY_MIN_CONTROLS = 16
+
+# Hints for the YAML mistakes people make most, keyed by the start of PyYAML's problem.
+_SYNTAX_HINTS = {
+    "mapping values are not allowed here": "put text that contains ': ' in quotes",
+    "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
+    "found character '@' that cannot start any token": "put text that starts with @ in quotes",
+    "found character '`' that cannot start any token": "put text that starts with ` in quotes",
+}
+
+
+# Reports one error: line, column (None when the file has no position), message, rule.
+_Report = Callable[[int | None, int | None, str, str], None]
 
 
 @dataclass
@@ -38,6 +54,7 @@ class LoadedSource:
     display: str
     root: Node | None
     diagnostics: list[Diagnostic]
+    text: str = ""  # the decoded file text; node marks index into it
 
 
 class _TooDeep(Exception):
@@ -79,12 +96,69 @@ class _SourceLoader(Reader, Scanner, Parser, _MarkedComposer, SafeConstructor, R
 
 
 def _position(text: bytes | str, offset: int) -> tuple[int, int]:
-    """Return the 1-based line and column of a character (or byte) offset."""
-    before = text[:offset]
-    newline = b"\n" if isinstance(text, bytes) else "\n"
-    line = before.count(newline) + 1
-    column = offset - (before.rfind(newline) + 1) + 1
-    return line, column
+    """Return the 1-based line and column (in characters) of a character or byte offset."""
+    if isinstance(text, bytes):
+        start = text.rfind(b"\n", 0, offset) + 1
+        line = text.count(b"\n", 0, offset) + 1
+        # Count characters, as editors do; an undecodable byte counts as one.
+        return line, len(text[start:offset].decode("utf-8", errors="replace")) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - start + 1
+
+
+def _read(path: Path, error: _Report) -> bytes | None:
+    """Return the file's bytes, or None after reporting why they cannot be read."""
+    try:
+        if not path.is_file():
+            reason = "not a regular file" if path.exists() else "no such file"
+            error(None, None, f"cannot read file: {reason}", "file.unreadable")
+            return None
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SOURCE_BYTES + 1)
+            if len(data) > MAX_SOURCE_BYTES:
+                size = max(path.stat().st_size, len(data))
+                error(1, 1, f"file is {size} bytes; a source may be at most "
+                            f"{MAX_SOURCE_BYTES} bytes", "file.too-large")
+                return None
+    except OSError as exc:
+        error(None, None, f"cannot read file: {exc.strerror or exc}", "file.unreadable")
+        return None
+    return data
+
+
+def _decode(data: bytes, error: _Report) -> str | None:
+    """Return the file's text, or None after reporting one clear encoding problem."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        error(1, 1, "file is UTF-16, not UTF-8; save the file as UTF-8", "encoding.utf8")
+        return None
+    if b"\x00" in data:
+        line, column = _position(data, data.index(b"\x00"))
+        error(line, column, "file is binary, not YAML text (NUL byte)", "file.binary")
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        error(line, column, f"file is not UTF-8: byte 0x{data[exc.start]:02X} cannot appear "
+                            "here; save the file as UTF-8", "encoding.utf8")
+        return None
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or exc.context or "cannot parse"
+    if "expected a single document" in str(exc.context):
+        return "invalid YAML: a source holds one YAML document; remove the extra '---'"
+    message = f"invalid YAML: {problem}"
+    for start, hint in _SYNTAX_HINTS.items():
+        if problem.startswith(start):
+            return f"{message}; {hint}"
+    started = exc.context_mark
+    if exc.problem and exc.context and started and started != exc.problem_mark:
+        message += (f" ({exc.context} that starts at line {started.line + 1}, "
+                    f"column {started.column + 1})")
+    return message
 
 
 def load_source(path: Path, display: str | None = None) -> LoadedSource:
@@ -98,58 +172,52 @@ def load_source(path: Path, display: str | None = None) -> LoadedSource:
     def give_up() -> LoadedSource:
         return LoadedSource(path, display, None, diagnostics)
 
-    try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            error(1, 1, f"file is {size} bytes; a source may be at most "
-                        f"{MAX_SOURCE_BYTES} bytes", "file.too-large")
-            return give_up()
-        data = path.read_bytes()
-    except OSError as exc:
-        error(None, None, f"cannot read file: {exc.strerror or exc}", "file.unreadable")
+    data = _read(path, error)
+    if data is None:
+        return give_up()
+    text = _decode(data, error)
+    if text is None:
         return give_up()
 
-    if b"\x00" in data:
-        line, column = _position(data, data.index(b"\x00"))
-        error(line, column, "file is binary, not YAML text (NUL byte)", "file.binary")
+    controls = list(CONTROL_CHARACTERS.finditer(text))
+    if len(controls) >= _BINARY_MIN_CONTROLS and len(controls) * 10 >= len(text):
+        line, column = _position(text, controls[0].start())
+        error(line, column, f"file is binary, not YAML text ({len(controls)} control "
+                            "characters)", "file.binary")
         return give_up()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _position(data, exc.start)
-        error(line, column, f"file is not UTF-8: byte 0x{data[exc.start]:02X} cannot appear "
-                            "here; save the file as UTF-8", "encoding.utf8")
-        return give_up()
-
-    for match in _CONTROL_CHARACTERS.finditer(text):
+    for match in controls:
         line, column = _position(text, match.start())
-        error(line, column, f"control character U+{ord(match.group()):04X} is not allowed",
-              "text.control-char")
+        error(line, column, f"control character U+{ord(match.group()):04X} is not allowed; "
+                            "delete it", "text.control-char")
     # Blank them out so that parsing goes on and reports the file's other problems too.
-    text = _CONTROL_CHARACTERS.sub(" ", text)
+    # The original text is kept: node marks index into both, as blanking keeps lengths.
+    original = text
+    text = CONTROL_CHARACTERS.sub(" ", text)
 
-    loader = _SourceLoader(text)
+    loader = None
     try:
+        loader = _SourceLoader(text)
         root = loader.get_single_node()
     except _TooDeep as exc:
         error(exc.mark.line + 1, exc.mark.column + 1,
               f"nesting is deeper than {MAX_DEPTH} levels", "yaml.depth")
         return give_up()
+    except RecursionError:  # a path of PyYAML's that recurses before the composer's check
+        error(1, 1, f"nesting is deeper than {MAX_DEPTH} levels", "yaml.depth")
+        return give_up()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "cannot parse"
-        if "expected a single document" in str(exc.context):
-            problem = "a source holds one YAML document; remove the extra '---'"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        error(line, column, f"invalid YAML: {problem}", "yaml.syntax")
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        error(line, column, _syntax_message(exc), "yaml.syntax")
         return give_up()
-    except yaml.YAMLError as exc:  # reader errors carry no mark attribute of the same name
-        error(1, 1, f"invalid YAML: {exc}", "yaml.syntax")
+    except ReaderError as exc:  # cannot happen once controls are blanked; kept as a guard
+        line, column = _position(text, exc.position)
+        error(line, column, f"invalid YAML: character U+{exc.character:04X} is not allowed",
+              "yaml.syntax")
         return give_up()
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     if loader.aliases:
         first = loader.aliases[0]
@@ -161,7 +229,7 @@ def load_source(path: Path, display: str | None = None) -> LoadedSource:
 
     if root is not None:
         _report_duplicate_keys(root, display, diagnostics)
-    return LoadedSource(path, display, root, diagnostics)
+    return LoadedSource(path, display, root, diagnostics, original)
 
 
 def _report_duplicate_keys(node: Node, display: str, diagnostics: list[Diagnostic]) -> None:

@@ -7,7 +7,7 @@ declarations into the JSON Schema that editors use; a test keeps the two in step
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "handout.schema.json"
@@ -139,8 +139,8 @@ def _json(spec: Spec) -> dict:
     match spec:
         case Text():
             out: dict = {"type": "string", "minLength": 1, "description": spec.description}
-            if spec.pattern:
-                out["pattern"] = f"^(?:{spec.pattern})$"
+            # Blank text is as empty as no text: the validator strips it.
+            out["pattern"] = f"^(?:{spec.pattern})$" if spec.pattern else r"\S"
             return out
         case Url():
             return {"type": "string", "format": "uri", "pattern": "^https?://",

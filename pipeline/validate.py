@@ -1,16 +1,20 @@
 """Check loaded sources against the declared format and the handout's own rules.
 
 `validate_sources` reports every problem of every file in one pass and returns a `Handout` for
-each file that has no error.
+each file that has no error. A value that breaks a rule is left out and the checks go on: the
+rules between values (salary order, placeholders, file name, duplicate ids) run on whatever
+values are valid, so one wrong figure never hides another problem.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +26,8 @@ from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermL
 
 DEFAULT_PAGE_BUDGET = 2
 
-ISO_4217 = frozenset("""
+# ISO 4217 currency codes in use.
+_ISO_4217_CODES = """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
 BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
 GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
@@ -30,29 +35,58 @@ KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU 
 MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
 SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
 UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL
-""".split())
+"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())
+
+# The salary figures in the order they must rise, and the order messages list them in.
+FIGURES = ("base_min", "average", "base_max", "top")
+PLACEHOLDERS = ("base_min", "base_max", "average", "top")
 
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
                        re.IGNORECASE)
 
-# How YAML 1.1 read an unquoted scalar that was meant as text.
-_TAG_NAMES = {
-    "tag:yaml.org,2002:bool": "a yes/no value",
-    "tag:yaml.org,2002:int": "a number",
-    "tag:yaml.org,2002:float": "a number",
-    "tag:yaml.org,2002:timestamp": "a date",
-    "tag:yaml.org,2002:null": "nothing",
-}
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
+_NULL = "tag:yaml.org,2002:null"
+_VALUE = "tag:yaml.org,2002:value"  # YAML 1.1 reads a lone '=' with this tag; it is text
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+# How YAML 1.1 read an unquoted scalar that was meant as text.
+_READS_AS = {
+    "tag:yaml.org,2002:bool": "a yes/no value",
+    _INT: "a number",
+    _FLOAT: "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    _NULL: "no value",
+}
+_SCALAR_TAGS = frozenset({_STR, _VALUE, *_READS_AS})
+
+# Numbers as people write them and every YAML reader agrees on: no octal 043000, no 0x1F,
+# no 1_000, no 1:30 (YAML 1.1 base 60), no .inf.
+_PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+# A figure written with a currency sign, thousands separators or leading zeros.
+_FORMATTED_NUMBER = re.compile(r"[$€£៛]?\s*(\d{1,3}([,_ ]\d{3})+|\d+)(\.\d+)?\s*[$€£៛]?")
 
 
 class _Invalid:
     """Marks a value that failed its check (already reported)."""
 
+    def __repr__(self) -> str:
+        return "INVALID"
+
 
 INVALID = _Invalid()
+
+
+def _number_text(value: float) -> str:
+    """Return a figure as the source would write it: 43000, 2.5."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _tag_text(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 @dataclass
@@ -65,13 +99,22 @@ class _Checker:
         self.diagnostics.append(
             Diagnostic(self.display, mark.line + 1, mark.column + 1, Severity.ERROR, message, rule))
 
-    def check(self, node: Node, spec: schema.Spec, name: str):
-        """Return the plain value of `node`, or INVALID after reporting why it is wrong."""
+    def check(self, node: Node, spec: schema.Spec, name: str, key: str | None = None):
+        """Return the plain value of `node`, or INVALID after reporting why it is wrong.
+
+        `name` is how messages call the value ("'title'", "'introduction' item 2"), `key` the
+        key it is written under. A mapping comes back with its invalid values left out.
+        """
+        tags = {MappingNode: {_MAP}, SequenceNode: {_SEQ}}.get(type(node), _SCALAR_TAGS)
+        if node.tag not in tags:
+            self.error(node, f"{name} has the YAML tag '{_tag_text(node.tag)}', which sources "
+                             "do not use; remove it", "schema.type")
+            return INVALID
         match spec:
             case schema.Object():
                 return self._object(node, spec, name)
             case schema.ListOf():
-                return self._list(node, spec, name)
+                return self._list(node, spec, name, key)
             case schema.Number() | schema.Integer():
                 return self._number(node, spec, name)
             case _:
@@ -80,109 +123,133 @@ class _Checker:
                     return INVALID
                 return self._text_rules(node, spec, name, text)
 
-    def _describe(self, node: Node) -> str:
-        if isinstance(node, MappingNode):
-            return "a mapping"
-        if isinstance(node, SequenceNode):
-            return "a list"
-        return _TAG_NAMES.get(node.tag, "text")
+    def _empty(self, node: Node, name: str):
+        self.error(node, f"{name} is empty", "value.empty")
+        return INVALID
+
+    def _wrong_kind(self, node: Node, name: str, expected: str, hint: str = ""):
+        found = "a mapping" if isinstance(node, MappingNode) else "a list"
+        self.error(node, f"{name} must be {expected}, not {found}{hint}", "schema.type")
+        return INVALID
 
     def _text(self, node: Node, name: str):
-        if not isinstance(node, ScalarNode):
-            self.error(node, f"'{name}' must be text, not {self._describe(node)}", "schema.type")
-            return INVALID
-        if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~"):
-            self.error(node, f"'{name}' is empty", "text.empty")
-            return INVALID
-        if node.tag != _STR:
-            self.error(node, f"'{name}' must be text, but YAML reads {node.value} as "
-                             f"{self._describe(node)}; put it in quotes: \"{node.value}\"",
+        if isinstance(node, MappingNode):
+            hint = ""
+            if len(node.value) == 1 and all(isinstance(n, ScalarNode) for n in node.value[0]):
+                hint = "; put text that contains ': ' in quotes"
+            return self._wrong_kind(node, name, "text", hint)
+        if isinstance(node, SequenceNode):
+            return self._wrong_kind(node, name, "text")
+        if node.tag == _NULL and node.value in ("", "~"):
+            return self._empty(node, name)
+        if node.tag not in (_STR, _VALUE):
+            self.error(node, f"{name} must be text, but YAML reads {node.value} as "
+                             f"{_READS_AS[node.tag]}; put it in quotes: \"{node.value}\"",
                        "schema.type")
             return INVALID
-        if not node.value.strip():
-            self.error(node, f"'{name}' is empty", "text.empty")
-            return INVALID
-        return node.value.strip()
+        text = node.value.strip()
+        return text if text else self._empty(node, name)
 
     def _text_rules(self, node: Node, spec: schema.Spec, name: str, text: str):
-        if isinstance(spec, schema.Text) and spec.pattern:
-            if not re.fullmatch(spec.pattern, text):
-                self.error(node, f"'{name}' must be {spec.pattern_hint}, not '{text}'",
-                           "schema.format")
-                return INVALID
+        if isinstance(spec, schema.Text) and spec.pattern and \
+                not re.fullmatch(spec.pattern, text):
+            self.error(node, f"{name} must be {spec.pattern_hint}, not '{text}'", "schema.format")
+            return INVALID
         if isinstance(spec, schema.Choice) and text not in spec.choices:
-            choices = ", ".join(spec.choices)
-            self.error(node, f"'{name}' must be one of {choices}, not '{text}'", "schema.choice")
+            message = f"{name} must be one of {', '.join(spec.choices)}, not '{text}'"
+            close = difflib.get_close_matches(text, spec.choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            self.error(node, message, "schema.choice")
             return INVALID
         if isinstance(spec, schema.Url) and not _is_web_url(text):
-            self.error(node, f"'{name}' must be a full http:// or https:// address, "
-                             f"not '{text}'", "url.invalid")
+            message = f"{name} must be a full http:// or https:// address, not '{text}'"
+            if "://" not in text and _is_web_url("https://" + text):
+                message += f"; did you mean 'https://{text}'?"
+            self.error(node, message, "url.invalid")
             return INVALID
         return text
 
     def _number(self, node: Node, spec: schema.Number | schema.Integer, name: str):
-        kind = "a whole number" if isinstance(spec, schema.Integer) else "a number"
-        allowed = (_INT,) if isinstance(spec, schema.Integer) else (_INT, _FLOAT)
-        if not isinstance(node, ScalarNode) or node.tag not in allowed:
-            found = self._describe(node)
+        whole = isinstance(spec, schema.Integer)
+        kind = "a whole number" if whole else "a number"
+        if not isinstance(node, ScalarNode):
+            return self._wrong_kind(node, name, kind)
+        value = node.value
+        if node.tag == _NULL and value in ("", "~"):
+            return self._empty(node, name)
+        number = None
+        if node.tag in ((_INT,) if whole else (_INT, _FLOAT)) and _PLAIN_NUMBER.fullmatch(value):
+            with contextlib.suppress(ValueError):  # '!!int 1.5': a tag that does not fit
+                number = int(value) if node.tag == _INT else float(value)
+        if number is None:
             hint = ""
-            if isinstance(node, ScalarNode) and node.tag == _STR:
-                found = f"'{node.value}'"
-                digits = re.sub(r"[^\d.]", "", node.value)
-                if digits and re.fullmatch(r"[$€£៛]?\s?[\d,. ]+\s?[$€£៛]?", node.value):
-                    hint = f"; write it as a plain number: {digits}"
-            elif node.tag == "tag:yaml.org,2002:null":
-                found = "nothing"
-            self.error(node, f"'{name}' must be {kind}, not {found}{hint}", "schema.type")
+            formatted = _FORMATTED_NUMBER.fullmatch(value.strip())
+            plain = re.sub(r"^0+(?=\d)", "", re.sub(r"[^\d.]", "", value))
+            if formatted and (not whole or "." not in plain):
+                if plain != value:
+                    hint = f"; write it as a plain number: {plain}"
+                elif node.tag == _STR:
+                    hint = f"; write it without quotes: {plain}"
+            self.error(node, f"{name} must be {kind}, not '{value}'{hint}", "schema.type")
             return INVALID
-        value = int(node.value.replace("_", "")) if node.tag == _INT else float(node.value)
-        if isinstance(spec, schema.Integer) and not spec.minimum <= value <= spec.maximum:
-            self.error(node, f"'{name}' must be between {spec.minimum} and {spec.maximum}, "
-                             f"not {value}", "schema.range")
+        if whole and not spec.minimum <= number <= spec.maximum:
+            self.error(node, f"{name} must be between {spec.minimum} and {spec.maximum}, "
+                             f"not {number}", "schema.range")
             return INVALID
-        return value
+        return number
 
-    def _list(self, node: Node, spec: schema.ListOf, name: str):
+    def _list(self, node: Node, spec: schema.ListOf, name: str, key: str | None):
+        if isinstance(node, ScalarNode):
+            if node.tag == _NULL and node.value in ("", "~"):
+                return self._empty(node, name)
+            self.error(node, f"{name} must be a list (items starting with '- '), not text",
+                       "schema.type")
+            return INVALID
         if not isinstance(node, SequenceNode):
-            if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
-                self.error(node, f"'{name}' is empty", "text.empty")
-            else:
-                self.error(node, f"'{name}' must be a list (items starting with '- '), "
-                                 f"not {self._describe(node)}", "schema.type")
-            return INVALID
+            return self._wrong_kind(node, name, "a list (items starting with '- ')")
+        if not node.value:
+            return self._empty(node, name)
         if len(node.value) < spec.min_items:
-            self.error(node, f"'{name}' needs at least {spec.min_items} item(s)", "schema.required")
+            self.error(node, f"{name} needs at least {spec.min_items} items", "schema.required")
             return INVALID
-        values = [self.check(item, spec.item, name) for item in node.value]
-        return INVALID if any(v is INVALID for v in values) else values
+        item_name = f"'{key}' item" if key else f"{name} item"
+        return [self.check(item, spec.item, f"{item_name} {number}")
+                for number, item in enumerate(node.value, start=1)]
 
     def _object(self, node: Node, spec: schema.Object, name: str):
-        if not isinstance(node, MappingNode):
-            self.error(node, f"'{name}' must be a mapping of keys to values, "
-                             f"not {self._describe(node)}", "schema.type")
+        if isinstance(node, ScalarNode):
+            if node.tag == _NULL and node.value in ("", "~"):
+                return self._empty(node, name)
+            self.error(node, f"{name} must be a mapping of keys to values, not text",
+                       "schema.type")
             return INVALID
+        if not isinstance(node, MappingNode):
+            return self._wrong_kind(node, name, "a mapping of keys to values")
         values: dict = {}
-        failed = False
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if key is not None and key in seen:  # a duplicate, already reported by the loader
+                continue
+            if key is not None:
+                seen.add(key)
             if key not in spec.fields:
-                self._unknown_key(key_node, key, spec)
-                failed = True
+                self._unknown_key(key_node, key, spec, name)
                 continue
-            if key in values:  # a duplicate key, already reported by the loader
-                continue
-            value = self.check(value_node, spec.fields[key].spec, key)
-            values[key] = value
-            failed |= value is INVALID
-        for key, f in spec.fields.items():
-            if f.required and key not in values:
-                self.error(node, f"missing required key '{key}' in {spec.name}", "schema.required")
-                failed = True
-        return INVALID if failed else values
+            child = f"'{key}'" if spec is schema.HANDOUT else f"'{key}' in {name}"
+            value = self.check(value_node, spec.fields[key].spec, child, key)
+            if value is not INVALID:
+                values[key] = value
+        for key, field in spec.fields.items():
+            if field.required and key not in seen:
+                self.error(node, f"missing required key '{key}' in {name}", "schema.required")
+        return values
 
-    def _unknown_key(self, key_node: Node, key: str | None, spec: schema.Object) -> None:
+    def _unknown_key(self, key_node: Node, key: str | None, spec: schema.Object,
+                     name: str) -> None:
         shown = key if key is not None else "(not text)"
-        message = f"unknown key '{shown}' in {spec.name}"
+        message = f"unknown key '{shown}' in {name}"
         close = difflib.get_close_matches(str(key), list(spec.fields), n=1, cutoff=0.6)
         if close:
             message += f"; did you mean '{close[0]}'?"
@@ -192,63 +259,97 @@ class _Checker:
 
 
 def _is_web_url(text: str) -> bool:
-    if any(c.isspace() for c in text) or any(c in text for c in "<>\"'`"):
+    if any(c.isspace() for c in text) or any(c in text for c in "<>\"'`\\"):
         return False
     try:
         parts = urlsplit(text)
-        port = parts.port  # noqa: F841 - raises on a malformed port
-    except ValueError:
+        parts.port  # noqa: B018 - raises on a malformed port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
         return False
-    host = parts.hostname or ""
     return parts.scheme in ("http", "https") and bool(_HOSTNAME.fullmatch(host))
 
 
-def _find(node: MappingNode, *path: str | int) -> Node:
-    """Return the node at a path of keys and indexes (the mapping itself if absent)."""
-    current: Node = node
+def _find(node: Node, *path: str | int) -> Node:
+    """Return the node at a path of keys and list indexes (the last one found if absent)."""
+    current = node
     for step in path:
-        if isinstance(step, int) and isinstance(current, SequenceNode):
-            current = current.value[step]
+        if isinstance(step, int):
+            if isinstance(current, SequenceNode) and step < len(current.value):
+                current = current.value[step]
             continue
-        for key, value in getattr(current, "value", ()):
-            if isinstance(key, ScalarNode) and key.value == step:
-                current = value
-                break
+        if isinstance(current, MappingNode):
+            for key, value in current.value:
+                if isinstance(key, ScalarNode) and key.value == step:
+                    current = value
+                    break
     return current
 
 
-def _salary_rules(check: _Checker, root: MappingNode, salary: dict) -> None:
-    def at(*path):
-        return _find(root, "salary", *path)
-
-    if salary["currency"] not in ISO_4217:
-        check.error(at("currency"), f"unknown currency code '{salary['currency']}'; use an ISO "
-                                    "4217 code such as USD or KHR", "salary.currency")
-    order = ["base_min", "average", "base_max", "top"]
-    present = [k for k in order if k in salary]
-    positive = True
-    for key in present:
+def _salary_rules(check: _Checker, node: MappingNode, salary: dict) -> None:
+    """Check the valid salary values against each other; `node` is the salary mapping."""
+    currency = salary.get("currency")
+    if currency is not None and currency not in ISO_4217:
+        check.error(_find(node, "currency"), f"unknown currency code '{currency}' in 'salary'; "
+                                             "use an ISO 4217 code such as USD or KHR",
+                    "salary.currency")
+    rising = []
+    for key in FIGURES:
+        if key not in salary:
+            continue
         if salary[key] <= 0:
-            check.error(at(key), f"salary '{key}' must be above zero, not {salary[key]:g}",
-                        "salary.positive")
-            positive = False
-    if positive:
-        for low, high in zip(present, present[1:], strict=False):
-            if salary[low] > salary[high]:
-                check.error(at(high), f"salary '{high}' ({salary[high]:g}) is below '{low}' "
-                                      f"({salary[low]:g}); figures must rise: "
-                                      "base_min ≤ average ≤ base_max ≤ top", "salary.order")
-    known = set(present)
-    for index, paragraph in enumerate(salary["narrative"]):
-        for _, field, spec, _ in string.Formatter().parse(paragraph.replace("{{", "").replace(
-                "}}", "")):
-            if field is None:
-                continue
-            if field not in known or spec:
-                names = ", ".join("{" + k + "}" for k in order if k in known)
-                check.error(at("narrative", index), f"unknown placeholder '{{{field}}}' in the "
-                                                    f"salary narrative; use one of {names}",
-                            "salary.placeholder")
+            check.error(_find(node, key), f"'{key}' in 'salary' must be above zero, "
+                                          f"not {_number_text(salary[key])}", "salary.positive")
+        else:
+            rising.append(key)
+    for low, high in pairwise(rising):
+        if salary[low] > salary[high]:
+            check.error(_find(node, high),
+                        f"'{high}' in 'salary' ({_number_text(salary[high])}) is below "
+                        f"'{low}' ({_number_text(salary[low])}); the figures must rise: "
+                        "base_min ≤ average ≤ base_max ≤ top", "salary.order")
+    written = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
+    for index, paragraph in enumerate(salary.get("narrative", ())):
+        if paragraph is not INVALID:
+            _placeholder_rules(check, _find(node, "narrative", index), paragraph,
+                               f"'narrative' item {index + 1}", written)
+
+
+def _placeholder_rules(check: _Checker, node: Node, text: str, name: str,
+                       written: set[str]) -> None:
+    """Check the {placeholders} of one salary paragraph; `written` holds the salary's keys."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        check.error(node, f"{name} has a '{{' or '}}' without its pair; write '{{{{' or "
+                          "'}}' for a brace that is part of the text", "salary.placeholder")
+        return
+    reported = set()
+    for _, field, format_spec, conversion in parts:
+        if field is None or (field, format_spec, conversion) in reported:
+            continue
+        reported.add((field, format_spec, conversion))
+        shown = "{" + field + (f"!{conversion}" if conversion else "") + \
+            (f":{format_spec}" if format_spec else "") + "}"
+        if field in FIGURES and (format_spec or conversion):
+            check.error(node, f"placeholder '{shown}' in {name} must be just '{{{field}}}'; "
+                              "the figure is formatted for you", "salary.placeholder")
+        elif field in FIGURES and field not in written:
+            check.error(node, f"{name} uses '{{{field}}}' but 'salary' has no '{field}'; "
+                              "add the figure or remove the placeholder", "salary.placeholder")
+        elif field not in FIGURES:
+            close = difflib.get_close_matches(field, PLACEHOLDERS, n=1, cutoff=0.6)
+            hint = (f"did you mean '{{{close[0]}}}'?" if close else
+                    "use one of " + ", ".join("{" + k + "}" for k in PLACEHOLDERS))
+            check.error(node, f"unknown placeholder '{shown}' in {name}; {hint}",
+                        "salary.placeholder")
+
+
+def _filename_rule(check: _Checker, loaded: LoadedSource, handout_id: str) -> None:
+    if loaded.path.name != f"{handout_id}.yaml":
+        check.error(_find(loaded.root, "id"),
+                    f"id '{handout_id}' does not match the file name '{loaded.path.name}'; "
+                    f"name the file {handout_id}.yaml", "id.filename")
 
 
 def _handout(values: dict, source: Path) -> Handout:
@@ -277,70 +378,61 @@ def _handout(values: dict, source: Path) -> Handout:
     )
 
 
+def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnostic]]:
+    """Check one source; return its valid values, its Handout (None on error), diagnostics."""
+    diagnostics = list(loaded.diagnostics)
+    root = loaded.root
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL and not root.value):
+        if not diagnostics:  # nothing but comments, or a bare '---'
+            diagnostics.append(Diagnostic(loaded.display, 1, 1, Severity.ERROR,
+                                          "file is empty", "value.empty"))
+        return {}, None, diagnostics
+    check = _Checker(loaded.display, diagnostics)
+    values = check.check(root, schema.HANDOUT, "the handout")
+    if values is INVALID:
+        return {}, None, diagnostics
+    if isinstance(values.get("salary"), dict):
+        _salary_rules(check, _find(root, "salary"), values["salary"])
+    if "id" in values:
+        _filename_rule(check, loaded, values["id"])
+    if any(d.is_error for d in diagnostics):
+        return values, None, diagnostics
+    return values, _handout(values, loaded.path), diagnostics
+
+
 def validate_source(loaded: LoadedSource) -> tuple[Handout | None, list[Diagnostic]]:
     """Check one loaded source; return its Handout (None on error) and its diagnostics."""
-    diagnostics = list(loaded.diagnostics)
-    if loaded.root is None:
-        if not diagnostics:
-            diagnostics.append(Diagnostic(loaded.display, 1, 1, Severity.ERROR,
-                                          "file is empty", "schema.required"))
-        return None, diagnostics
-    check = _Checker(loaded.display, diagnostics)
-    values = check.check(loaded.root, schema.HANDOUT, "handout")
-    if values is INVALID:
-        if isinstance(loaded.root, MappingNode):
-            _report_partial_rules(check, loaded)
-        return None, diagnostics
-    _salary_rules(check, loaded.root, values["salary"])
-    _filename_rule(check, loaded, values["id"])
-    if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    return _handout(values, loaded.path), diagnostics
-
-
-def _report_partial_rules(check: _Checker, loaded: LoadedSource) -> None:
-    """Run the semantic rules whose own fields are valid, so one run shows every problem."""
-    root = loaded.root
-    salary_node = _find(root, "salary")
-    if salary_node is not root:
-        quiet = _Checker(check.display, [])
-        salary = quiet.check(salary_node, schema.SALARY, "salary")
-        if salary is not INVALID:
-            _salary_rules(check, root, salary)
-    id_node = _find(root, "id")
-    if id_node is not root:
-        quiet = _Checker(check.display, [])
-        handout_id = quiet.check(id_node, schema.HANDOUT.fields["id"].spec, "id")
-        if handout_id is not INVALID:
-            _filename_rule(check, loaded, handout_id)
-
-
-def _filename_rule(check: _Checker, loaded: LoadedSource, handout_id: str) -> None:
-    if loaded.path.stem != handout_id or loaded.path.suffix != ".yaml":
-        check.error(_find(loaded.root, "id"),
-                    f"id '{handout_id}' does not match the file name '{loaded.path.name}'; "
-                    f"name the file {handout_id}.yaml", "id.filename")
+    _, handout, diagnostics = _validate(loaded)
+    return handout, diagnostics
 
 
 def validate_sources(sources: Iterable[LoadedSource]) -> tuple[list[Handout], list[Diagnostic]]:
     """Check every source and the rules between them; return the valid handouts and all
     diagnostics, sorted by file and position."""
-    handouts: list[Handout] = []
+    results = []
+    users: dict[str, list[str]] = {}
     diagnostics: list[Diagnostic] = []
-    first_use: dict[str, str] = {}
+    seen: set[Path] = set()
     for loaded in sources:
-        handout, found = validate_source(loaded)
-        diagnostics.extend(found)
-        if handout is None:
+        if loaded.path.resolve() in seen:  # one file named twice is checked once
             continue
-        if handout.id in first_use:
+        seen.add(loaded.path.resolve())
+        values, handout, found = _validate(loaded)
+        diagnostics.extend(found)
+        results.append((loaded, values.get("id"), handout))
+        if "id" in values:
+            users.setdefault(values["id"], []).append(loaded.display)
+    handouts: list[Handout] = []
+    for loaded, handout_id, handout in results:
+        others = sorted(set(users.get(handout_id, ())) - {loaded.display})
+        if len(users.get(handout_id, ())) > 1:
             node = _find(loaded.root, "id")
+            # Every file that shares the id is told, whatever order the files came in.
             diagnostics.append(Diagnostic(
                 loaded.display, node.start_mark.line + 1, node.start_mark.column + 1,
-                Severity.ERROR, f"id '{handout.id}' is already used by {first_use[handout.id]}",
+                Severity.ERROR, f"id '{handout_id}' is also used by {', '.join(others)}",
                 "id.duplicate"))
-            continue
-        first_use[handout.id] = loaded.display
-        handouts.append(handout)
+        elif handout is not None:
+            handouts.append(handout)
     diagnostics.sort(key=Diagnostic.sort_key)
     return handouts, diagnostics
