@@ -43,7 +43,7 @@ STRICT_FLAG := $(if $(STRICT),--strict)
 # so make must not delete outputs after a failed batch (it would throw away the good ones).
 .PRECIOUS: $(PDFS) $(PRINT) $(DOCXS)
 
-.PHONY: help setup check test lint schema pdf print docx all bench clean distclean
+.PHONY: help setup check fix test lint schema pdf print docx all bench clean distclean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1]"
@@ -67,6 +67,9 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 
 check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too
 	@$(RUN) check $(STRICT_FLAG) $(SOURCES_DIR)
+
+fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sources in place
+	@$(RUN) fix $(SOURCES_DIR)
 
 pdf: $(PDFS) ## Build output/pdf/<id>.pdf (and output/html/<id>.html) for every source
 

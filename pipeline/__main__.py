@@ -98,6 +98,51 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_fix(args: argparse.Namespace) -> int:
+    from .build import write_atomically
+    from .text_checks import apply_edits, check_text, read_source_text
+
+    files = _source_files(args.files)
+    changed = 0
+    for path in files:
+        display = _display(path)
+        loaded = load_source(path, display)
+        if loaded.root is None:
+            _print_diagnostics(loaded.diagnostics)
+            continue
+        original = text = read_source_text(path)
+        # A fix can expose another (a double space next to a new one): repeat until stable.
+        for _ in range(5):
+            findings = [f for f in check_text(loaded, text) if f.edit]
+            if not findings:
+                break
+            text, applied = apply_edits(text, [f.edit for f in findings])
+            for finding in findings:
+                if finding.edit in applied:
+                    d = finding.diagnostic
+                    print(f"{d.path}:{d.line}:{d.column}: fixed: {finding.description} "
+                          f"[{d.rule}]")
+            loaded = _reload(path, display, text)
+        if text != original:
+            bom = b"\xef\xbb\xbf" if path.read_bytes().startswith(b"\xef\xbb\xbf") else b""
+            write_atomically(path, bom + text.encode("utf-8"))
+            changed += 1
+    print(f"fix: {_plural(changed, 'file')} changed of {_plural(len(files), 'source')}")
+    return 0
+
+
+def _reload(path: Path, display: str, text: str):
+    """Parse edited text as if it were the file (to find the next round of fixes)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        copy.write_text(text, encoding="utf-8")
+        loaded = load_source(copy, display)
+    loaded.path = path
+    return loaded
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     text = schema.json_schema_text()
     if args.check:
@@ -149,6 +194,15 @@ def _parser() -> argparse.ArgumentParser:
                              help="press version with 3 mm bleed and crop marks, "
                                   "in OUT/print/")
         sub.set_defaults(run=cmd_build, format=fmt)
+
+    fix = commands.add_parser("fix", help="apply the safe Khmer spelling and spacing fixes",
+                              description="Rewrite sources in place with the unambiguous "
+                                          "fixes that 'check' suggests (cluster order, "
+                                          "spaces, invisible characters), keeping comments "
+                                          "and layout; print each change.")
+    fix.add_argument("files", nargs="*", type=Path,
+                     help="source files or folders (default: sources/)")
+    fix.set_defaults(run=cmd_fix)
 
     schema_cmd = commands.add_parser("schema", help="write the JSON Schema of the source format",
                                      description="Write pipeline/schema/handout.schema.json "

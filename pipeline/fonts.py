@@ -33,11 +33,12 @@ class GlyphProblem:
     kind: str  # "missing" (no font draws it) or "dotted-circle" (broken Khmer cluster)
     text: str  # the character or cluster at fault
     font: str
+    start: int  # where it is in the checked text
 
     def describe(self) -> str:
         points = " ".join(f"U+{ord(c):04X}" for c in self.text.replace(ZWSP, ""))
         if self.kind == "missing":
-            return f"character {self.text!r} ({points}) is not in {self.font}"
+            return f"character {self.text!r} ({points}) is not in {full_name(self.font)}"
         return f"broken Khmer cluster {self.text!r} ({points}) would print with a dotted circle"
 
 
@@ -79,19 +80,20 @@ def glyph_problems(text: str, khmer_font: str = KHMER_REGULAR,
     problems: list[GlyphProblem] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(kind: str, piece: str, font: str) -> None:
+    def add(kind: str, piece: str, font: str, start: int) -> None:
         if (kind, piece) not in seen:
             seen.add((kind, piece))
-            problems.append(GlyphProblem(kind, piece, font))
+            problems.append(GlyphProblem(kind, piece, font, start))
 
+    offset = 0
     for run, khmer in script_runs(text):
         primary, fallback = (khmer_font, latin_font) if khmer else (latin_font, khmer_font)
-        for char in run:
+        for index, char in enumerate(run):
             code = ord(char)
             if char.isspace() or char == ZWSP:
                 continue
             if code not in _cmap(primary) and code not in _cmap(fallback):
-                add("missing", char, primary)
+                add("missing", char, primary, offset + index)
         if khmer and DOTTED_CIRCLE not in map(ord, run):
             circle = _hb_font(khmer_font).get_nominal_glyph(DOTTED_CIRCLE)
             shaped = _shaped_glyphs(run, khmer_font)
@@ -100,5 +102,8 @@ def glyph_problems(text: str, khmer_font: str = KHMER_REGULAR,
                 if glyph == circle:
                     # Cluster values are code point indexes into the run.
                     end = starts[starts.index(cluster) + 1]
-                    add("dotted-circle", run[cluster:end].strip(), khmer_font)
+                    piece = run[cluster:end]
+                    lead = len(piece) - len(piece.lstrip())
+                    add("dotted-circle", piece.strip(), khmer_font, offset + cluster + lead)
+        offset += len(run)
     return problems

@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from . import schema
 from .load import LoadedSource
 from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermList
+from .text_checks import check_text
 
 DEFAULT_PAGE_BUDGET = 2
 
@@ -390,11 +391,14 @@ def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnost
     check = _Checker(loaded.display, diagnostics)
     values = check.check(root, schema.HANDOUT, "the handout")
     if values is INVALID:
+        diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text))
         return {}, None, diagnostics
     if isinstance(values.get("salary"), dict):
         _salary_rules(check, _find(root, "salary"), values["salary"])
     if "id" in values:
         _filename_rule(check, loaded, values["id"])
+    # Khmer spelling, spacing and glyph checks need only the text values, valid or not.
+    diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text))
     if any(d.is_error for d in diagnostics):
         return values, None, diagnostics
     return values, _handout(values, loaded.path), diagnostics

@@ -95,7 +95,7 @@ def test_print_version_has_bleed_and_trim_boxes(tmp_path):
     pdf = pdfium.PdfDocument(str(path))
     image = pdf[0].render(scale=100 / 72).to_pil().convert("L")
     corner = image.crop((0, 0, round(3 / 25.4 * 100), round(3 / 25.4 * 100)))
-    assert min(corner.getdata()) < 128
+    assert corner.getextrema()[0] < 128
 
 
 def test_identical_input_gives_identical_bytes(tmp_path, monkeypatch):
@@ -204,8 +204,20 @@ def test_pdf_has_no_dotted_circles(shipped_pdf):
 
 
 def test_undrawable_characters_fail_the_build(tmp_path, source_copy):
-    source = source_copy({"tips": ["中文 ក្ក", "ក្\u200bក"]})
+    source = source_copy({"tips": ["中文 ក្ក", "ក\u200b្ក"]})
     report = build([source], "pdf", load_settings(), tmp_path, display=lambda p: "x.yaml")
+    assert report.failed and not report.written
+    assert [(d.rule, d.severity.value) for d in report.diagnostics] == [
+        ("glyph.missing", "error"), ("glyph.missing", "error"),
+        ("khmer.dotted-circle", "error"), ("text.invisible", "warning")]
+    assert str(report.diagnostics[0]).endswith(
+        "error: character '中' (U+4E2D) is not in Noto Sans Regular [glyph.missing]")
+
+
+def test_labels_that_cannot_print_fail_the_build(tmp_path, source_copy):
+    """Text that skips validation (settings, label files) is shaped before rendering too."""
+    source = source_copy()
+    settings = load_settings(organisation="Career Office ✓")
+    report = build([source], "pdf", settings, tmp_path, display=lambda p: "x.yaml")
     assert [str(d) for d in report.diagnostics] == [
-        "x.yaml: error: cannot print: character '中' (U+4E2D) is not in NotoSans-Regular.ttf; "
-        "character '文' (U+6587) is not in NotoSans-Regular.ttf"]
+        "x.yaml: error: cannot print: character '✓' (U+2713) is not in Noto Sans Regular"]

@@ -1,0 +1,296 @@
+"""Khmer text checks on a loaded source, each pointing at its line and column, and safe fixes.
+
+Errors are text that would print wrongly: a cluster HarfBuzz repairs with a dotted circle, a
+character no bundled font has, legacy Limon-font text. Warnings are spelling and spacing
+slips that print fine but break search, sorting and copy-paste; the unambiguous ones carry an
+`Edit` that `fix` applies to the file in place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pheasa
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .fonts import glyph_problems
+from .khmer import has_khmer
+from .load import CONTROL_CHARACTERS, LoadedSource
+from .model import Diagnostic, Severity
+
+# Fields whose text is Khmer in a Khmer handout; the others (English title, citations, web
+# addresses, codes) are Latin by design.
+_LATIN_FIELDS = {"title_other", "publisher", "title@references", "date", "url",
+                 "more_info_url", "id", "language", "currency", "country", "period", "digits"}
+_NOT_TEXT = {"id", "language", "currency", "country", "period", "digits", "date"}
+
+# Invisible characters: the build inserts its own word breaks, and the others hide in text.
+_INVISIBLE = {"\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
+              "\u200d": "ZERO WIDTH JOINER", "\u2060": "WORD JOINER",
+              "\ufeff": "ZERO WIDTH NO-BREAK SPACE", "\u00ad": "SOFT HYPHEN"}
+# Removing these never changes what a reader sees; ZWNJ and ZWJ can select Khmer glyph forms.
+_REMOVABLE = {"\u200b", "\u2060", "\ufeff", "\u00ad"}
+
+_COENG_DA = "\u17d2\u178a"
+_KHMER_DIGITS = re.compile("[\u17e0-\u17e9]")
+_LATIN_DIGITS = re.compile("[0-9]")
+# Limon fonts map Khmer glyphs onto ASCII and Latin-1: words such as "GñkRKb;RKgKNnI" mix
+# capitals into lower case and put ; [ ] \\ inside words.
+_LIMON_WORD = re.compile(r"[A-Za-z\u00c0-\u00ff]+(?:[;\[\]\\|`'][A-Za-z\u00c0-\u00ff]+)+"
+                         r"|[a-z\u00df-\u00ff][A-Z\u00c0-\u00de][A-Za-z\u00c0-\u00ff]*")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace file_text[start:end] with replacement."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    diagnostic: Diagnostic
+    edit: Edit | None = None
+    description: str = ""  # what the edit does, for `fix` to print
+
+
+def _codepoints(text: str) -> str:
+    return " ".join(f"U+{ord(c):04X}" for c in text)
+
+
+class _Scalar:
+    """A text value and where each of its characters stands in the file."""
+
+    def __init__(self, node: ScalarNode, file_text: str, field: str) -> None:
+        self.node = node
+        self.value = node.value
+        self.field = field
+        # Align with the text as parsed: the loader blanked control characters to spaces.
+        raw = CONTROL_CHARACTERS.sub(" ", file_text[node.start_mark.index:node.end_mark.index])
+        self.positions = self._align(raw, node.start_mark.index)
+        self.file_text = file_text
+
+    def _align(self, raw: str, base: int) -> list[int] | None:
+        """Map each value character to its file index; None if escapes make that unsure."""
+        positions = []
+        k = 0
+        for char in self.value:
+            while k < len(raw) and raw[k] != char:
+                if raw[k] == "\\" and self.node.style == '"':
+                    return None
+                k += 1
+            if k == len(raw):
+                return None
+            positions.append(base + k)
+            k += 1
+        return positions
+
+    def where(self, offset: int) -> int:
+        """Return the file index of a value offset (the value's start when unsure)."""
+        if self.positions is None or not self.positions:
+            return self.node.start_mark.index
+        return self.positions[min(offset, len(self.positions) - 1)]
+
+    def is_typed(self, start: int, end: int) -> bool:
+        """Return whether value[start:end] stands as such in the file."""
+        if self.positions is None:
+            return True
+        first, last = self.positions[start], self.positions[end - 1] + 1
+        return self.file_text[first:last] == self.value[start:end]
+
+    def edit(self, start: int, end: int, replacement: str) -> Edit | None:
+        """Return an Edit replacing value[start:end], only if it maps to one exact file span."""
+        if self.positions is None:
+            return None
+        if start == end:  # an insertion between two characters that stand side by side
+            if 0 < start < len(self.value) and \
+                    self.positions[start] == self.positions[start - 1] + 1:
+                return Edit(self.positions[start], self.positions[start], replacement)
+            return None
+        if not self.is_typed(start, end):
+            return None
+        return Edit(self.positions[start], self.positions[end - 1] + 1, replacement)
+
+
+def _scalars(node: Node, file_text: str, field: str = "", parent: str = "") -> Iterator[_Scalar]:
+    """Yield every text value of the tree with its field name."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, ScalarNode) else ""
+            yield from _scalars(value, file_text, name, field or parent)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _scalars(item, file_text, field, field)
+    elif isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str" and node.value:
+        yield _Scalar(node, file_text, f"{field}@{parent}" if field == "title" and parent
+                      else field)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+class _Reporter:
+    def __init__(self, display: str, file_text: str) -> None:
+        self.display = display
+        self.starts = _line_starts(file_text)
+        self.findings: list[Finding] = []
+
+    def add(self, scalar: _Scalar, offset: int, severity: Severity, message: str, rule: str,
+            edit: Edit | None = None, description: str = "") -> None:
+        import bisect
+
+        index = scalar.where(offset)
+        line = bisect.bisect_right(self.starts, index)
+        column = index - self.starts[line - 1] + 1
+        self.findings.append(Finding(
+            Diagnostic(self.display, line, column, severity, message, rule), edit, description))
+
+
+def _language(root: Node) -> str:
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if isinstance(key, ScalarNode) and key.value == "language":
+                return str(value.value)
+    return "km"
+
+
+def _digit_style(root: Node) -> str:
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if isinstance(key, ScalarNode) and key.value == "digits":
+                return str(value.value)
+    return "latin"
+
+
+def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
+    """Return the Khmer text findings of a parsed source, in file order."""
+    if loaded.root is None:
+        return []
+    report = _Reporter(loaded.display, file_text)
+    khmer_handout = _language(loaded.root) == "km"
+    digits = _digit_style(loaded.root)
+    for scalar in _scalars(loaded.root, file_text):
+        if scalar.field in _NOT_TEXT or not scalar.value.strip():
+            continue  # codes are checked by the validator, and so is empty text
+        khmer_field = khmer_handout and scalar.field not in _LATIN_FIELDS
+        _check_glyphs(report, scalar)
+        if khmer_field:
+            _check_legacy(report, scalar)
+            _check_digits(report, scalar, digits)
+        if has_khmer(scalar.value):
+            _check_order(report, scalar)
+            _check_khmer_spacing(report, scalar)
+        _check_spacing(report, scalar)
+        _check_invisible(report, scalar)
+    report.findings.sort(key=lambda f: f.diagnostic.sort_key())
+    return report.findings
+
+
+def _check_glyphs(report: _Reporter, scalar: _Scalar) -> None:
+    for problem in glyph_problems(scalar.value):
+        rule = "khmer.dotted-circle" if problem.kind == "dotted-circle" else "glyph.missing"
+        report.add(scalar, problem.start, Severity.ERROR, problem.describe(), rule)
+
+
+def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
+    if has_khmer(scalar.value):
+        return
+    words = scalar.value.split()
+    odd = [w for w in words if _LIMON_WORD.search(w)]
+    if odd and len(odd) * 3 >= len(words):
+        report.add(scalar, 0, Severity.ERROR,
+                   f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
+                   f"('{odd[0]}'), not Unicode Khmer; retype it with a Unicode Khmer keyboard",
+                   "khmer.legacy-font")
+
+
+def _check_digits(report: _Reporter, scalar: _Scalar, style: str) -> None:
+    other, wanted = (_KHMER_DIGITS, "Latin") if style == "latin" else (_LATIN_DIGITS, "Khmer")
+    match = other.search(scalar.value)
+    if match:
+        kind = "Khmer" if style == "latin" else "Latin"
+        report.add(scalar, match.start(), Severity.WARNING,
+                   f"{kind} digit '{match.group()}' in a handout that uses {wanted} digits "
+                   f"(digits: {style}); use one kind of digit throughout", "khmer.mixed-digits")
+
+
+def _check_order(report: _Reporter, scalar: _Scalar) -> None:
+    result = pheasa.normalize(scalar.value, report=True, preserve_coeng_da=True)
+    for change in result.changes:
+        if change.rules == ("1.3",) and not has_khmer(change.before):
+            message = (f"decomposed text '{change.before}' ({_codepoints(change.before)}); "
+                       f"write '{change.after}' ({_codepoints(change.after)})")
+        else:
+            message = (f"misordered Khmer cluster '{change.before}' "
+                       f"({_codepoints(change.before)}); write '{change.after}' "
+                       f"({_codepoints(change.after)})")
+        report.add(scalar, change.start, Severity.WARNING, message, "khmer.cluster-order",
+                   scalar.edit(change.start, change.end, change.after),
+                   f"reordered '{change.before}' to '{change.after}'")
+    for match in re.finditer(_COENG_DA, scalar.value):
+        report.add(scalar, match.start(), Severity.WARNING,
+                   "coeng DA '្ដ' (U+17D2 U+178A): check that coeng TA '្ត' (U+17D2 U+178F) is "
+                   "not meant; this is never changed automatically", "khmer.coeng-da")
+
+
+def _check_khmer_spacing(report: _Reporter, scalar: _Scalar) -> None:
+    value = scalar.value
+    for match in re.finditer("។(?=[\u1780-\u17b3])", value):
+        at = match.end()
+        report.add(scalar, match.start(), Severity.WARNING,
+                   "no space after '។' before the next sentence", "khmer.space-after-stop",
+                   scalar.edit(at, at, " "), "added a space after '។'")
+    for match in re.finditer(" +(?=[។៖])", value):
+        mark = value[match.end()]
+        report.add(scalar, match.start(), Severity.WARNING, f"space before '{mark}'",
+                   "khmer.space-before-mark", scalar.edit(match.start(), match.end(), ""),
+                   f"removed the space before '{mark}'")
+
+
+def _check_spacing(report: _Reporter, scalar: _Scalar) -> None:
+    for match in re.finditer("  +", scalar.value):
+        if match.end() < len(scalar.value) and scalar.value[match.end()] in "។៖":
+            continue  # reported as a space before the mark
+        if not scalar.is_typed(match.start(), match.end()):
+            continue  # a blanked control character, or folded line ends: not typed spaces
+        report.add(scalar, match.start(), Severity.WARNING, "double space", "text.double-space",
+                   scalar.edit(match.start(), match.end(), " "), "replaced a double space")
+
+
+def _check_invisible(report: _Reporter, scalar: _Scalar) -> None:
+    for index, char in enumerate(scalar.value):
+        if char not in _INVISIBLE:
+            continue
+        name = _INVISIBLE[char]
+        hint = "; the build adds word breaks itself" if char == "\u200b" else ""
+        edit = scalar.edit(index, index + 1, "") if char in _REMOVABLE else None
+        report.add(scalar, index, Severity.WARNING,
+                   f"invisible character U+{ord(char):04X} {name}{hint}", "text.invisible",
+                   edit, f"removed invisible U+{ord(char):04X}")
+
+
+def read_source_text(path: Path) -> str:
+    """Return a source's text as the loader parsed it (UTF-8, without a BOM)."""
+    data = path.read_bytes()
+    return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+
+
+def apply_edits(file_text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
+    """Apply non-overlapping edits (later ones that overlap are left for another pass)."""
+    applied: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if applied and edit.start < applied[-1].end:
+            continue
+        if applied and edit.start == applied[-1].start == applied[-1].end == edit.end:
+            continue
+        applied.append(edit)
+    for edit in reversed(applied):
+        file_text = file_text[:edit.start] + edit.replacement + file_text[edit.end:]
+    return file_text, applied
+

@@ -1,0 +1,159 @@
+"""Khmer text checks: exact diagnostics for a table of inputs, and the safe fixes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SHIPPED_SOURCE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.load import load_source
+from pipeline.text_checks import apply_edits, check_text, read_source_text
+
+
+def _findings(tmp_path, value: str, key: str = "tips", language: str = "km", extra: str = ""):
+    path = tmp_path / "x.yaml"
+    path.write_text(f"language: {language}\n{extra}{key}:\n  - {value}\n", encoding="utf-8")
+    return check_text(load_source(path, "x.yaml"), read_source_text(path))
+
+
+def _messages(tmp_path, value: str, **kwargs) -> list[str]:
+    return [str(f.diagnostic) for f in _findings(tmp_path, value, **kwargs)]
+
+
+VALID = [
+    "អ្នកគ្រប់គ្រងគណនី",  # coeng stacks and ro-subscript
+    "ស្ត្រី កុំ ពេះ ខ្មែរ ផ្តល់",  # coeng ta, ុំ, ះ, vowel before the base
+    "ប្រាក់ខែគោល $43,000 ដល់ $95,000 ក្នុងមួយឆ្នាំ 2-3 ឆ្នាំ",
+    "Account Manager: Job Description & Career Requirements",
+]
+
+
+@pytest.mark.parametrize("value", VALID)
+def test_valid_text_has_no_findings(tmp_path, value):
+    assert _messages(tmp_path, value) == []
+
+
+CASES = [
+    # errors: the handout would print wrongly
+    ("ក ្ក", "x.yaml:3:7: error: broken Khmer cluster '្ក' (U+17D2 U+1780) would print with a "
+             "dotted circle [khmer.dotted-circle]"),
+    ("កាា", "x.yaml:3:5: error: broken Khmer cluster 'កាា' (U+1780 U+17B6 U+17B6) would print "
+            "with a dotted circle [khmer.dotted-circle]"),
+    ("ការងារ 中", "x.yaml:3:12: error: character '中' (U+4E2D) is not in Noto Sans Regular "
+                 "[glyph.missing]"),
+    ("GñkRKb;RKgKNnI CaGñkCMnaj", "x.yaml:3:5: error: 'tips' looks like legacy Limon-font text "
+                                  "('GñkRKb;RKgKNnI'), not Unicode Khmer; retype it with a "
+                                  "Unicode Khmer keyboard [khmer.legacy-font]"),
+    # warnings: prints fine, breaks search and sorting
+    ("កេីត", "x.yaml:3:5: warning: misordered Khmer cluster 'កេី' (U+1780 U+17C1 U+17B8); "
+             "write 'កើ' (U+1780 U+17BE) [khmer.cluster-order]"),
+    ("ក្រ្កម", "x.yaml:3:5: warning: misordered Khmer cluster 'ក្រ្ក' (U+1780 U+17D2 U+179A "
+               "U+17D2 U+1780); write 'ក្ក្រ' (U+1780 U+17D2 U+1780 U+17D2 U+179A) "
+               "[khmer.cluster-order]"),
+    ("ប៉្លង", "x.yaml:3:5: warning: misordered Khmer cluster 'ប៉្ល' (U+1794 U+17C9 U+17D2 "
+              "U+179B); write 'ប្ល៉' (U+1794 U+17D2 U+179B U+17C9) [khmer.cluster-order]"),
+    ("ផ្ដល់", "x.yaml:3:6: warning: coeng DA '្ដ' (U+17D2 U+178A): check that coeng TA '្ត' "
+              "(U+17D2 U+178F) is not meant; this is never changed automatically "
+              "[khmer.coeng-da]"),
+    ("សហការី។ជំនាញ", "x.yaml:3:11: warning: no space after '។' before the next sentence "
+                     "[khmer.space-after-stop]"),
+    ("ជំនាញ  ល្អ", "x.yaml:3:10: warning: double space [text.double-space]"),
+    ("ជំនាញ ។", "x.yaml:3:10: warning: space before '។' [khmer.space-before-mark]"),
+    ("ដូចខាងក្រោម ៖", "x.yaml:3:16: warning: space before '៖' [khmer.space-before-mark]"),
+    ("គណ\u200bនី", "x.yaml:3:7: warning: invisible character U+200B ZERO WIDTH SPACE; the "
+                   "build adds word breaks itself [text.invisible]"),
+    ("Account\u200dManager", "x.yaml:3:12: warning: invisible character U+200D ZERO WIDTH "
+                             "JOINER [text.invisible]"),
+    ("គណ\ufeffនី", "x.yaml:3:7: warning: invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE "
+                   "[text.invisible]"),
+    ("យ៉ាងតិច ២-៣ ឆ្នាំ", "x.yaml:3:13: warning: Khmer digit '២' in a handout that uses "
+                          "Latin digits (digits: latin); use one kind of digit throughout "
+                          "[khmer.mixed-digits]"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), CASES)
+def test_diagnostic(tmp_path, value, expected):
+    assert _messages(tmp_path, value) == [expected]
+
+
+def test_latin_digits_in_a_khmer_digit_handout(tmp_path):
+    assert _messages(tmp_path, "យ៉ាងតិច 2-3 ឆ្នាំ", extra="digits: khmer\n") == [
+        "x.yaml:4:13: warning: Latin digit '2' in a handout that uses Khmer digits "
+        "(digits: khmer); use one kind of digit throughout [khmer.mixed-digits]"]
+
+
+def test_english_fields_are_not_legacy_text(tmp_path):
+    assert _messages(tmp_path, "McDonald's PayScale", key="title_other") == []
+
+
+@pytest.mark.parametrize(("value", "fixed"), [
+    ("កេីត", "កើត"), ("ក្រ្កម", "ក្ក្រម"), ("សហការី។ជំនាញ", "សហការី។ ជំនាញ"),
+    ("ជំនាញ  ល្អ", "ជំនាញ ល្អ"), ("ជំនាញ ។", "ជំនាញ។"), ("គណ\u200bនី", "គណនី"),
+])
+def test_fix(tmp_path, value, fixed):
+    path = tmp_path / "x.yaml"
+    path.write_text(f"# keep me\nlanguage: km\ntips:\n  - {value}  # and me\n", encoding="utf-8")
+    findings = _findings_at(path)
+    text, _ = apply_edits(read_source_text(path), [f.edit for f in findings if f.edit])
+    assert text == f"# keep me\nlanguage: km\ntips:\n  - {fixed}  # and me\n"
+
+
+def _findings_at(path):
+    return check_text(load_source(path, "x.yaml"), read_source_text(path))
+
+
+@pytest.mark.parametrize("value", ["ផ្ដល់", "Account\u200dManager", "យ៉ាងតិច ២-៣ ឆ្នាំ"])
+def test_ambiguous_findings_are_never_fixed(tmp_path, value):
+    assert [f.edit for f in _findings(tmp_path, value)] == [None]
+
+
+def test_double_quoted_escapes_are_reported_but_not_fixed(tmp_path):
+    findings = _findings(tmp_path, '"\\u1780\\u17c1\\u17b8"')
+    assert [f.diagnostic.rule for f in findings] == ["khmer.cluster-order"]
+    assert findings[0].edit is None
+
+
+KHMER_LETTERS = st.sampled_from([chr(c) for c in range(0x1780, 0x17DE)] + [" ", "។", "\u200b"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(KHMER_LETTERS, min_size=1, max_size=30))
+def test_fix_is_idempotent_and_keeps_every_khmer_letter(value):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.yaml"
+        path.write_text(f"language: km\ntips:\n  - '{value}'\n", encoding="utf-8")
+        text = read_source_text(path)
+        for _ in range(5):
+            edits = [f.edit for f in _findings_at(path) if f.edit]
+            if not edits:
+                break
+            text, _ = apply_edits(text, edits)
+            path.write_text(text, encoding="utf-8")
+        assert [f.edit for f in _findings_at(path) if f.edit] == []
+        letters = sorted(c for c in value if 0x1780 <= ord(c) <= 0x17B3)
+        fixed = load_source(path).root.value[1][1].value[0].value
+        assert sorted(c for c in fixed if 0x1780 <= ord(c) <= 0x17B3) == letters
+
+
+def test_fix_command_repairs_the_seed_and_check_strict_passes(tmp_path):
+    source = tmp_path / "account-manager.yaml"
+    source.write_text(SHIPPED_SOURCE.read_text(encoding="utf-8").replace(
+        "សហការី។ ជំនាញ", "សហការី។ជំនាញ"), encoding="utf-8")
+    run = [sys.executable, "-m", "pipeline"]
+    first = subprocess.run([*run, "fix", str(source)], capture_output=True, text=True, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    assert ": fixed: added a space after '។' [khmer.space-after-stop]" in first.stdout
+    assert "សហការី។ ជំនាញ" in source.read_text(encoding="utf-8")
+    second = subprocess.run([*run, "fix", str(source)], capture_output=True, text=True, cwd=ROOT)
+    assert "fixed:" not in second.stdout
+    strict = subprocess.run([*run, "check", "--strict", str(source)], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert strict.returncode == 0, strict.stderr
