@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -157,3 +158,24 @@ def test_fix_command_repairs_the_seed_and_check_strict_passes(tmp_path):
     strict = subprocess.run([*run, "check", "--strict", str(source)], capture_output=True,
                             text=True, cwd=ROOT)
     assert strict.returncode == 0, strict.stderr
+
+
+def test_check_fails_on_a_dotted_circle_with_line_and_column(source_copy):
+    source = source_copy({"tips": ["ការងារ ្ក"]})
+    result = subprocess.run([sys.executable, "-m", "pipeline", "check", str(source)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    lines = source.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "ការងារ ្ក" in text)
+    column = lines[line - 1].index("្ក") + 1
+    assert result.stderr == (
+        f"{source}:{line}:{column}: error: broken Khmer cluster '្ក' (U+17D2 U+1780) would "
+        "print with a dotted circle [khmer.dotted-circle]\n")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_check_strict_passes_on_the_shipped_sources():
+    result = subprocess.run(["make", "--no-print-directory", "check", "STRICT=1"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.endswith("checked 1 source: 0 errors, 0 warnings\n")
