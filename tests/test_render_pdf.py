@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdf
 import pypdfium2 as pdfium
 import pytest
-from conftest import SEED, SHIPPED_SOURCE
+from conftest import FIXTURES, SEED, SHIPPED_SOURCE
 from fontTools.ttLib import TTFont
 
 from pipeline.build import build
@@ -221,3 +221,26 @@ def test_labels_that_cannot_print_fail_the_build(tmp_path, source_copy):
     report = build([source], "pdf", settings, tmp_path, display=lambda p: "x.yaml")
     assert [str(d) for d in report.diagnostics] == [
         "x.yaml: error: cannot print: character '✓' (U+2713) is not in Noto Sans Regular"]
+
+
+def test_english_handout_and_khmer_digits(tmp_path):
+    """Render a handout in English, and one with Khmer digits: figures and page numbers."""
+    english = FIXTURES.parent / "bad_sources" / "minimal.yaml"
+    path, report = _build_pdf(english, tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    reader = pypdf.PdfReader(path)
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    text = reader.pages[0].extract_text()
+    assert "About the career" in text and "Page 1 / 1" in text
+
+
+def test_khmer_digits_in_figures_and_page_numbers(tmp_path, source_copy):
+    source = source_copy({"digits": "khmer",
+                          "career_path": ["បទពិសោធន៍យ៉ាងតិច ២-៣ ឆ្នាំ។"]})
+    path, report = _build_pdf(source, tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    html = (tmp_path / "html" / "account-manager.html").read_text(encoding="utf-8")
+    assert "$៤៣,០០០" in html and "$43,000" not in html
+    assert "counter(page, khmer)" in html
+    footer = pypdf.PdfReader(path).pages[0].extract_text()
+    assert "១ / ២" in footer and "1 / 2" not in footer
