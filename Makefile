@@ -43,7 +43,8 @@ STRICT_FLAG := $(if $(STRICT),--strict)
 # so make must not delete outputs after a failed batch (it would throw away the good ones).
 .PRECIOUS: $(PDFS) $(PRINT) $(DOCXS)
 
-.PHONY: help setup check fix test lint schema pdf print docx all bench clean distclean
+.PHONY: help setup check fix test lint schema reference-docx pdf print docx all bench clean \
+        distclean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1]"
@@ -97,15 +98,19 @@ $(PDF_SETTINGS): FORCE
 FORCE:
 
 test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
-	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff check pipeline tests tools
 	$(RUN) schema --check
+	$(VENV)/bin/python tools/make_reference_docx.py --check
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV_STAMP) ## Run ruff on the code
-	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff check pipeline tests tools
 
 schema: $(VENV_STAMP) ## Regenerate pipeline/schema/handout.schema.json from pipeline/schema.py
 	$(RUN) schema
+
+reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styles) from its script
+	$(VENV)/bin/python tools/make_reference_docx.py
 
 bench: $(VENV_STAMP) ## Measure batch rendering speed (medians of BENCH_RUNS runs)
 	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS)

@@ -1,0 +1,126 @@
+"""Read a DOCX as parsed XML parts, and convert it with LibreOffice for font checks."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+NS = {"w": W_NS, "r": R_NS, "rel": PKG_REL_NS, "ct": CT_NS}
+# A folder with no Khmer font: what a machine without our fonts has.
+NO_KHMER_FONTS_DIR = "/usr/share/fonts/truetype/dejavu"
+
+
+def w(name: str) -> str:
+    return f"{{{W_NS}}}{name}"
+
+
+def part(path: Path, name: str) -> etree._Element:
+    with zipfile.ZipFile(path) as package:
+        return etree.fromstring(package.read(name))
+
+
+def rels(path: Path, source: str) -> dict[str, etree._Element]:
+    """Return {rId: Relationship} of a part, e.g. 'word/document.xml'."""
+    folder, name = posixpath.split(source)
+    root = part(path, posixpath.join(folder, "_rels", f"{name}.rels"))
+    return {rel.get("Id"): rel for rel in root.findall("rel:Relationship", NS)}
+
+
+def text_of(element: etree._Element) -> str:
+    """Return a paragraph's text as a reader sees it (tabs as \\t, fields by their result)."""
+    out = []
+    for node in element.iter(w("t"), w("tab")):
+        if node.tag == w("tab") and node.getparent().tag == w("r"):
+            out.append("\t")
+        elif node.tag == w("t"):
+            out.append(node.text or "")
+    return "".join(out)
+
+
+def body_paragraphs(path: Path) -> list[etree._Element]:
+    body = part(path, "word/document.xml").find("w:body", NS)
+    return list(body.iter(w("p")))
+
+
+def soffice_tools_or_skip() -> None:
+    """Skip (or fail, when CI is set) if LibreOffice or poppler-utils are missing."""
+    missing = [tool for tool in ("soffice", "pdffonts", "pdfinfo", "pdftotext")
+               if not shutil.which(tool)]
+    if not missing:
+        return
+    reason = f"needs LibreOffice and poppler-utils; missing: {', '.join(missing)}"
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI is set, so this check must run)")
+    pytest.skip(reason)
+
+
+def fontconfig_without_khmer(folder: Path) -> Path:
+    """Write a fontconfig file that sees only the DejaVu folder; return its path."""
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{escape(NO_KHMER_FONTS_DIR)}</dir>\n"
+        f"  <cachedir>{escape(str(folder / 'fc-cache'))}</cachedir>\n"
+        "</fontconfig>\n", encoding="utf-8")
+    return config
+
+
+def convert_to_pdf(files: list[Path], fontconfig: Path, timeout: float = 300) -> dict:
+    """Convert each DOCX to PDF in its own soffice process with a fresh profile, in parallel.
+
+    One profile per file: fonts embedded in one document stay registered for the rest of a
+    soffice process, so a shared one could lend a document fonts it does not carry.
+    Return {docx path: (pdf path, seconds)}.
+    """
+    env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig))
+    running = []
+    for file in files:
+        profile = Path(tempfile.mkdtemp(prefix="lo-profile-", dir=file.parent))
+        out = Path(tempfile.mkdtemp(prefix="lo-pdf-", dir=file.parent))
+        command = ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                   "--convert-to", "pdf", "--outdir", str(out), str(file)]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+        running.append((file, out, process, time.monotonic()))
+    results = {}
+    for file, out, process, started in running:
+        output, _ = process.communicate(timeout=timeout)
+        seconds = time.monotonic() - started
+        pdf = out / f"{file.stem}.pdf"
+        assert process.returncode == 0 and pdf.exists(), output.decode(errors="replace")
+        results[file] = (pdf, seconds)
+    return results
+
+
+def pdf_font_names(pdf: Path) -> set[str]:
+    """Return the PostScript names of the fonts in a PDF, without subset prefixes."""
+    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    return {line.split()[0].split("+", 1)[-1] for line in lines if line.strip()}
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines()
+                    if line.startswith("Pages:")))
+
+
+def deobfuscate(data: bytes, key: str) -> bytes:
+    """Undo ECMA-376 font obfuscation: XOR bytes 0-31 with the GUID's 16 bytes reversed."""
+    mask = bytes.fromhex(key.strip("{}").replace("-", ""))[::-1]
+    return bytes(b ^ mask[i % 16] for i, b in enumerate(data[:32])) + data[32:]
