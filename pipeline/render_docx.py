@@ -102,7 +102,10 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
             writer.block(block)
     writer.footer(doc, geometry)
     _core_properties(document, doc)
-    _embed_fonts(document, sorted({writer.cs_fonts[name] for name in PARAGRAPH_STYLES}))
+    khmer = {writer.cs_fonts[name] for name in PARAGRAPH_STYLES}
+    latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
+    _embed_fonts(document, [(family, False) for family in sorted(khmer)]
+                 + [(family, True) for family in sorted(latin)])
     buffer = io.BytesIO()
     document.save(buffer)
     return stable_zip(buffer.getvalue())
@@ -138,28 +141,30 @@ def strip_theme_fonts(element) -> None:
             fonts.attrib.pop(qn(f"w:{name}"), None)
 
 
-def _style_cs_font(style) -> str | None:
+def _style_font(style, slot: str) -> str | None:
     while style is not None:
         fonts = style.element.rPr.rFonts if style.element.rPr is not None else None
-        if fonts is not None and fonts.get(qn("w:cs")):
-            return fonts.get(qn("w:cs"))
+        if fonts is not None and fonts.get(qn(f"w:{slot}")):
+            return fonts.get(qn(f"w:{slot}"))
         style = style.base_style
     return None
 
 
-def _cs_fonts(document, styles: dict) -> dict[str, str]:
-    """Return each paragraph style's Khmer (complex-script) font, resolved through basedOn."""
+def _style_fonts(document, styles: dict, slot: str = "cs") -> dict[str, str]:
+    """Return each paragraph style's font in a slot ("cs": Khmer, "ascii": Latin), resolved
+    through basedOn and the document defaults."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
     fallback = None
     if defaults is not None:
         fonts = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}")
-        fallback = fonts.get(qn("w:cs")) if fonts is not None else None
+        fallback = fonts.get(qn(f"w:{slot}")) if fonts is not None else None
     result = {}
     for name in PARAGRAPH_STYLES:
-        font = _style_cs_font(styles[name]) or fallback
+        font = _style_font(styles[name], slot) or fallback
         if not font:
-            raise SetupError(f"{REFERENCE_DOCX.name}: style '{name}' names no complex-script "
-                             "(Khmer) font; Khmer text would fall back to any font")
+            script = "complex-script (Khmer)" if slot == "cs" else "Latin"
+            raise SetupError(f"{REFERENCE_DOCX.name}: style '{name}' names no {script} font; "
+                             "its text would fall back to any font")
         result[name] = font
     return result
 
@@ -213,7 +218,7 @@ class _Writer:
         self.document = document
         self.part = document.part
         self.styles = styles
-        self.cs_fonts = _cs_fonts(document, styles)
+        self.cs_fonts = _style_fonts(document, styles, "cs")
 
     def paragraph(self, style: str, text: str = "", container=None, bold: bool = False):
         container = container if container is not None else self.document
@@ -423,6 +428,34 @@ def _check_embeddable(path: Path, data: bytes) -> None:
                          "fsType 0 (installable) or the editable bit")
 
 
+# Basic Latin, Latin-1, Latin Extended-A/B, spacing modifiers, general punctuation, currency
+# signs, letterlike symbols, arrows: what English text, names, figures and URLs use.
+LATIN_SUBSET = (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2B0, 0x300),
+                *range(0x2000, 0x2070), *range(0x20A0, 0x20C1), *range(0x2100, 0x2150),
+                *range(0x2190, 0x2200), 0x25CC, 0xFFFD)
+
+
+@cache
+def latin_subset(path: Path) -> bytes:
+    """Return a font cut down to LATIN_SUBSET, names, licence bits and features kept."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.layout_features = ["*"]
+    options.notdef_outline = True
+    options.recalc_timestamp = False  # identical input, identical bytes
+    with TTFont(path) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=LATIN_SUBSET)
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        subset.save_font(font, buffer, options)
+    return buffer.getvalue()
+
+
 def font_key(path: Path, data: bytes) -> str:
     """Return the font's embedding key: a GUID derived from its file name and content."""
     name = f"{path.name}:{hashlib.sha256(data).hexdigest()}"
@@ -439,12 +472,13 @@ def obfuscate_font(data: bytes, key: str) -> bytes:
     return head + data[32:]
 
 
-def _embed_fonts(document, families: list[str]) -> None:
-    """Embed every face of each Khmer font family the styles name, as whole fonts.
+def _embed_fonts(document, families: list[tuple[str, bool]]) -> None:
+    """Embed every face of each (family, subset) the styles name.
 
-    Whole fonts, not subsets: staff edit these handouts and type words the original text
+    Khmer fonts go in whole: staff edit these handouts and type words the original text
     lacks, and a subset would draw their new characters in a fallback font (or as boxes).
-    The Khmer fonts are small (about 110–150 KB each), so the whole font is cheap.
+    They are small (about 110–150 KB each). The Latin companion is 500 KB a face, so it goes
+    in as a subset of the Latin-script blocks, which still covers what staff type in English.
     """
     table_part = document.part.part_related_by(RT.FONT_TABLE)
     for r_id, rel in list(table_part.rels.items()):
@@ -453,7 +487,7 @@ def _embed_fonts(document, families: list[str]) -> None:
     root = etree.fromstring(table_part.blob)
     available = _font_faces(FONTS_DIR)
     number = 0
-    for family in families:
+    for family, subset in families:
         if family not in available:
             raise SetupError(f"{REFERENCE_DOCX.name} sets Khmer text in '{family}', which is "
                              f"not in {FONTS_DIR.name}/; add the font or change the style")
@@ -464,6 +498,8 @@ def _embed_fonts(document, families: list[str]) -> None:
                 continue
             data = path.read_bytes()
             _check_embeddable(path, data)
+            if subset:
+                data = latin_subset(path)
             key = font_key(path, data)
             number += 1
             part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import zipfile
@@ -43,7 +44,11 @@ import make_reference_docx  # noqa: E402
 
 EMBEDDED = {("Noto Sans Khmer", "embedRegular"): "NotoSansKhmer-Regular.ttf",
             ("Noto Sans Khmer", "embedBold"): "NotoSansKhmer-Bold.ttf",
-            ("Noto Serif Khmer", "embedBold"): "NotoSerifKhmer-Bold.ttf"}
+            ("Noto Serif Khmer", "embedBold"): "NotoSerifKhmer-Bold.ttf",
+            ("Noto Sans", "embedRegular"): "NotoSans-Regular.ttf",
+            ("Noto Sans", "embedBold"): "NotoSans-Bold.ttf"}
+# The Latin companion travels as a subset of the Latin blocks; the Khmer fonts whole.
+SUBSET = {"NotoSans-Regular.ttf", "NotoSans-Bold.ttf"}
 MM = 36000  # EMU per millimetre
 
 
@@ -113,9 +118,10 @@ def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
     pdf, control = libreoffice_pdfs
     used = pdf_font_names(pdf)
     ours = {_postscript_name(file) for file in EMBEDDED.values()}
-    assert {"NotoSansKhmer-Regular", "NotoSansKhmer-Bold", "NotoSerifKhmer-Bold"} <= used
-    # Nothing else could have drawn Khmer: the rest is the DejaVu Latin fallback.
-    assert all(name in ours or name.startswith("DejaVu") for name in used), used
+    assert {"NotoSansKhmer-Regular", "NotoSansKhmer-Bold", "NotoSerifKhmer-Bold",
+            "NotoSans-Regular"} <= used
+    # Every font came from the DOCX: Khmer and Latin text alike, no fallback.
+    assert used <= ours, used
     # The control proves the isolation: without embedded fonts no Noto font is reachable.
     assert not any(name.startswith("Noto") for name in pdf_font_names(control))
 
@@ -278,7 +284,7 @@ def test_reference_without_the_styles_fails_loudly(monkeypatch):
 # --- 4. embedded fonts -------------------------------------------------------------------------
 
 
-def test_khmer_fonts_are_embedded_whole_and_obfuscated(shipped_docx):
+def test_fonts_are_embedded_and_obfuscated(shipped_docx):
     font_table = part(shipped_docx, "word/fontTable.xml")
     table_rels = rels(shipped_docx, "word/fontTable.xml")
     types = part(shipped_docx, "[Content_Types].xml")
@@ -301,8 +307,9 @@ def test_khmer_fonts_are_embedded_whole_and_obfuscated(shipped_docx):
                 assert overrides["/" + name] == ("application/vnd.openxmlformats-"
                                                  "officedocument.obfuscatedFont")
                 data = package.read(name)
-                original = (FONTS_DIR / EMBEDDED[font.get(w("name")), etree.QName(embed)
-                                                 .localname]).read_bytes()
+                file = EMBEDDED[font.get(w("name")), etree.QName(embed).localname]
+                original = (render_docx.latin_subset(FONTS_DIR / file) if file in SUBSET
+                            else (FONTS_DIR / file).read_bytes())
                 assert data[:32] != original[:32]  # really obfuscated
                 assert deobfuscate(data, key) == original
                 found[font.get(w("name")), etree.QName(embed).localname] = key
@@ -425,3 +432,13 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
 
 def test_every_pdf_page_size_has_a_docx_page_size():
     assert set(render_docx.PAGE_MM) == set(PAGE_SIZES)
+
+
+def test_latin_subset_draws_every_latin_character_of_the_handout():
+    doc = prepare(_handout(), load_settings())
+    latin = {c for text in doc.texts() for c in text if not has_khmer(c) and c != ZWSP}
+    with TTFont(io.BytesIO(render_docx.latin_subset(FONTS_DIR / "NotoSans-Regular.ttf"))) as font:
+        cmap = font.getBestCmap()
+        assert font["OS/2"].fsType == 0 and font["name"].getDebugName(1) == "Noto Sans"
+    assert {c for c in latin if ord(c) not in cmap} == set()
+    assert {"A", "$", "–", "“", "é"} <= {chr(code) for code in cmap}
