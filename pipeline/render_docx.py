@@ -363,6 +363,14 @@ class _Writer:
         self.runs(field, placeholder, FOOTER)
 
 
+def remove_dates(properties) -> None:
+    """Remove the clock readings python-docx writes into the core properties."""
+    element = properties._element
+    for name in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
+        for old in element.findall(qn(name)):
+            element.remove(old)
+
+
 def _drop_headers_and_footers(document) -> None:
     """Remove headers and footers a restyled reference may carry; the handout sets its own."""
     section = document.sections[0]
@@ -392,10 +400,7 @@ def _core_properties(document, doc: Document) -> None:
     properties.category = ""
     properties.content_status = ""
     properties.revision = 1
-    element = properties._element
-    for name in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
-        for old in element.findall(qn(name)):
-            element.remove(old)
+    remove_dates(properties)
     if doc.created:
         when = datetime.fromisoformat(doc.created.replace("Z", "+00:00"))
         properties.created = when

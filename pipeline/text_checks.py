@@ -152,20 +152,13 @@ class _Reporter:
             Diagnostic(self.display, line, column, severity, message, rule), edit, description))
 
 
-def _language(root: Node) -> str:
+def _top_level(root: Node, key: str, default: str) -> str:
+    """Return a top-level setting as written (the validator checks its value)."""
     if isinstance(root, MappingNode):
-        for key, value in root.value:
-            if isinstance(key, ScalarNode) and key.value == "language":
+        for name, value in root.value:
+            if isinstance(name, ScalarNode) and name.value == key:
                 return str(value.value)
-    return "km"
-
-
-def _digit_style(root: Node) -> str:
-    if isinstance(root, MappingNode):
-        for key, value in root.value:
-            if isinstance(key, ScalarNode) and key.value == "digits":
-                return str(value.value)
-    return "latin"
+    return default
 
 
 def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
@@ -173,8 +166,8 @@ def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
     if loaded.root is None:
         return []
     report = _Reporter(loaded.display, file_text)
-    khmer_handout = _language(loaded.root) == "km"
-    digits = _digit_style(loaded.root)
+    khmer_handout = _top_level(loaded.root, "language", "km") == "km"
+    digits = _top_level(loaded.root, "digits", "latin")
     for scalar in _scalars(loaded.root, file_text):
         if scalar.field in _NOT_TEXT or not scalar.value.strip():
             continue  # codes are checked by the validator, and so is empty text

@@ -338,10 +338,7 @@ def _core_properties(document) -> None:
     properties.keywords = ""
     properties.language = "km-KH"
     properties.revision = 1
-    element = properties._element
-    for name in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
-        for old in element.findall(qn(name)):
-            element.remove(old)
+    render.remove_dates(properties)
 
 
 def _samples(document) -> None:
