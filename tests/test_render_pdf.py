@@ -244,3 +244,35 @@ def test_khmer_digits_in_figures_and_page_numbers(tmp_path, source_copy):
     assert "counter(page, khmer)" in html
     footer = pypdf.PdfReader(path).pages[0].extract_text()
     assert "១ / ២" in footer and "1 / 2" not in footer
+
+
+def test_qr_code_is_vector_and_points_to_the_source_url(shipped_pdf):
+    from pipeline.render_html import qr_svg
+
+    html = (shipped_pdf.parent.parent / "html" / "account-manager.html").read_text()
+    assert str(qr_svg("https://www.glassdoor.com/Job-Description/Account-Manager.htm")) in html
+    page = pypdf.PdfReader(shipped_pdf).pages[0]
+    assert "/XObject" not in page["/Resources"] or not any(
+        x.get_object()["/Subtype"] == "/Image"
+        for x in page["/Resources"]["/XObject"].values())
+
+
+def test_qr_code_falls_back_to_the_configured_address(tmp_path, source_copy):
+    from pipeline.render_html import qr_svg
+
+    source = source_copy({"more_info_url": None})
+    source.write_text(source.read_text(encoding="utf-8").replace("more_info_url: null\n", ""),
+                      encoding="utf-8")
+    settings = {"online_url": "https://careers.example.org/{id}"}
+    _, report = _build_pdf(source, tmp_path, **settings)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    html = (tmp_path / "html" / "account-manager.html").read_text(encoding="utf-8")
+    assert str(qr_svg("https://careers.example.org/account-manager")) in html
+
+
+def test_pdf_variant_is_selectable(tmp_path):
+    path, report = _build_pdf(SHIPPED_SOURCE, tmp_path, pdf_variant="pdf/a-2b")
+    assert not report.failed
+    reader = pypdf.PdfReader(path)
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "pdfaid:part" in xmp and "/OutputIntents" in reader.trailer["/Root"]
