@@ -1,0 +1,53 @@
+"""The set-up script that make runs first on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from conftest import ROOT
+
+SCRIPT = ROOT / "tools" / "ensure-system-packages"
+
+
+def _fake_bin(tmp_path, uid: int, sudo_works: bool):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    scripts = {"id": f"echo {uid}", "sudo": "exit 0" if sudo_works else "exit 1",
+               "apt-get": 'echo "apt-get $*" >> "$APT_LOG"'}
+    for name, body in scripts.items():
+        path = folder / name
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(0o755)
+    return folder
+
+
+def _run(tmp_path, uid: int, sudo_works: bool, *packages: str):
+    folder = _fake_bin(tmp_path, uid, sudo_works)
+    env = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}",
+           "APT_LOG": str(tmp_path / "apt.log")}
+    return subprocess.run([str(SCRIPT), *packages], capture_output=True, text=True, env=env)
+
+
+def test_nothing_to_do_when_everything_is_installed(tmp_path):
+    result = _run(tmp_path, 1000, False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_without_root_or_sudo_it_prints_the_command_to_run(tmp_path):
+    result = _run(tmp_path, 1000, False, "no-such-package-here")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: missing system packages: no-such-package-here\n"
+        "run this once, then 'make' again:\n"
+        "    sudo apt-get update && sudo apt-get install -y --no-install-recommends "
+        "no-such-package-here\n")
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_as_root_it_installs_what_is_missing(tmp_path):
+    result = _run(tmp_path, 0, False, "no-such-package-here")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "apt.log").read_text() == (
+        "apt-get update -qq\n"
+        "apt-get install -y --no-install-recommends no-such-package-here\n")
