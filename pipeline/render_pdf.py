@@ -3,7 +3,8 @@
 The renderer sees only our fonts and templates: a fetcher refuses every other URL (and stops
 the render, instead of WeasyPrint's default of logging and going on), and fontconfig is
 pointed at fonts/ alone, so no system font can slip in and the output is the same on every
-machine.
+machine. Text extracted from the PDF is the source text, Khmer included: see pdf_text.py
+(``pdf_text.exact_text(False)`` around a render turns that off, for comparisons).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from . import pdf_text
 from .config import FONTS_DIR, TEMPLATES_DIR, Settings
 from .errors import BuildError
 
@@ -54,6 +56,7 @@ def _weasyprint():
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
+    pdf_text.install()  # WeasyPrint alone maps Khmer glyphs to the wrong text
     return weasyprint, FontConfiguration()
 
 
