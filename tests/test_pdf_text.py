@@ -323,3 +323,17 @@ def test_unexpected_drawing_fails_the_render(monkeypatch):
     monkeypatch.setitem(pdf_text._ORIGINALS, "draw_first_line", drifted)
     with pytest.raises(pdf_text.InternalsChanged, match="WeasyPrint drew <fffe>"):
         render_pdf('<html lang="km"><body><p>ក្រុមហ៊ុន</p></body></html>', load_settings())
+
+
+def test_pdftotext_reads_the_seed_in_reading_order(seed):
+    """Title, quick facts (each label before its value) and sections come out in order."""
+    text = _squash("".join(_pdftotext_pages(seed.exact)))
+    skip = {seed.document.qr_caption, seed.document.organisation, seed.document.page_label}
+    position = 0
+    for piece in seed.document.texts():
+        if piece in skip:
+            continue
+        for part in piece.split("\n"):
+            found = text.find(_squash(part), position)
+            assert found >= 0, f"not found in reading order: {part.replace(ZWSP, '')[:60]}"
+            position = found + len(_squash(part))
