@@ -10,11 +10,13 @@ from conftest import ROOT
 SCRIPT = ROOT / "tools" / "ensure-system-packages"
 
 
-def _fake_bin(tmp_path, uid: int, sudo_works: bool):
+def _fake_bin(tmp_path, uid: int, sudo_works: bool, ldconfig: str | None):
     folder = tmp_path / "bin"
     folder.mkdir()
     scripts = {"id": f"echo {uid}", "sudo": "exit 0" if sudo_works else "exit 1",
                "apt-get": 'echo "apt-get $*" >> "$APT_LOG"'}
+    if ldconfig is not None:
+        scripts["ldconfig"] = ldconfig
     for name, body in scripts.items():
         path = folder / name
         path.write_text(f"#!/bin/sh\n{body}\n")
@@ -22,8 +24,8 @@ def _fake_bin(tmp_path, uid: int, sudo_works: bool):
     return folder
 
 
-def _run(tmp_path, uid: int, sudo_works: bool, *packages: str):
-    folder = _fake_bin(tmp_path, uid, sudo_works)
+def _run(tmp_path, uid: int, sudo_works: bool, *packages: str, ldconfig: str | None = None):
+    folder = _fake_bin(tmp_path, uid, sudo_works, ldconfig)
     env = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}",
            "APT_LOG": str(tmp_path / "apt.log")}
     return subprocess.run([str(SCRIPT), *packages], capture_output=True, text=True, env=env)
@@ -31,6 +33,19 @@ def _run(tmp_path, uid: int, sudo_works: bool, *packages: str):
 
 def test_nothing_to_do_when_everything_is_installed(tmp_path):
     result = _run(tmp_path, 1000, False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_a_library_cache_larger_than_a_pipe_is_read_whole(tmp_path):
+    # With `ldconfig -p | grep -q` under pipefail, grep leaves at the first match and
+    # ldconfig dies of SIGPIPE once its output outgrows the pipe: the libraries then
+    # looked missing at random (it failed CI once).
+    cache_listing = (
+        'for name in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do\n'
+        '  echo "\t$name (libc6,x86-64) => /lib/$name"\n'
+        'done\n'
+        'seq 1 200000 | sed "s|.*|\tlibfiller&.so (libc6,x86-64) => /lib/libfiller&.so|"')
+    result = _run(tmp_path, 1000, False, ldconfig=cache_listing)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
