@@ -56,6 +56,20 @@ def insert_word_breaks(text: str) -> str:
     return "".join(out)
 
 
+def shorten(text: str, limit: int) -> str:
+    """Return the text without word breaks, cut at a line-break opportunity to fit limit
+    characters with a closing ellipsis (never inside a Khmer cluster or a word)."""
+    text = text.replace(ZWSP, "")
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for piece in LineBreaker(text, _khmer_locale()):
+        if len(kept) + len(piece) > limit - 1:
+            break
+        kept += piece
+    return (kept.rstrip() or text[:limit - 1]) + "…"
+
+
 def script_runs(text: str) -> list[tuple[str, bool]]:
     """Split text into (run, is_khmer) pieces; spaces and ZWSP join the run before them.
 

@@ -64,14 +64,15 @@ def _facts(handout: Handout, labels: Labels) -> tuple[Fact, ...]:
 
     period = labels[f"per_{salary.period}"]
     facts = [
-        Fact(labels["salary_range"],
-             f"{money(salary.base_min)} – {money(salary.base_max)} {period}"),
-        Fact(labels["average"], f"{money(salary.average)} {period}"),
+        (labels["salary_range"], f"{money(salary.base_min)} – {money(salary.base_max)} {period}"),
+        (labels["average"], f"{money(salary.average)} {period}"),
     ]
     if salary.top is not None:
-        facts.append(Fact(labels["top_earners"], f"{money(salary.top)}+"))
-    facts.append(Fact(labels["country"], labels.countries.get(salary.country, salary.country)))
-    return tuple(facts)
+        facts.append((labels["top_earners"], f"{money(salary.top)}+"))
+    facts.append((labels["country"], labels.countries.get(salary.country, salary.country)))
+    # Word breaks here too: on A5 and in Word these short lines wrap as well.
+    return tuple(Fact(insert_word_breaks(label), insert_word_breaks(value))
+                 for label, value in facts)
 
 
 def _first_sentence(paragraph: str) -> str:
@@ -98,7 +99,7 @@ def prepare(handout: Handout, settings: Settings) -> Document:
             fill_figures(t, handout) for t in handout.salary.narrative),)),
         Section("tips", wrap(labels["tips"]), (Bullets(tuple(wrap(t) for t in handout.tips)),)),
         Section("references", wrap(labels["references"]), (Citations(tuple(
-            Citation(_citation(r.publisher, r.title, r.date), r.url)
+            Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
             for r in handout.references)),)),
     )
     qr_url = handout.more_info_url

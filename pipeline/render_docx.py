@@ -25,6 +25,7 @@ import docx
 import segno
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.packuri import PackURI
@@ -38,7 +39,7 @@ from lxml import etree
 
 from .config import FONTS_DIR, PAGE_SIZES, TEMPLATES_DIR, Settings
 from .errors import SetupError
-from .khmer import ZWSP, script_runs
+from .khmer import ZWSP, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
@@ -47,6 +48,8 @@ REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 TITLE = "Title"
 SUBTITLE = "Subtitle"
 HEADING = "Heading 1"
+REFERENCES_HEADING = "References Heading"
+SPACER = "Spacer"
 NORMAL = "Normal"
 LIST_BULLET = "List Bullet"
 FACTS_HEADING = "Quick Facts Heading"
@@ -58,8 +61,8 @@ FOOTER = "Footer"
 HYPERLINK = "Hyperlink"
 MASTHEAD_TABLE = "Masthead Table"
 FACTS_TABLE = "Quick Facts Table"
-PARAGRAPH_STYLES = (NORMAL, TITLE, SUBTITLE, HEADING, LIST_BULLET, FACTS_HEADING, FACTS_LABEL,
-                    FACTS, REFERENCES, CAPTION, FOOTER)
+PARAGRAPH_STYLES = (NORMAL, TITLE, SUBTITLE, HEADING, REFERENCES_HEADING, LIST_BULLET, SPACER,
+                    FACTS_HEADING, FACTS_LABEL, FACTS, REFERENCES, CAPTION, FOOTER)
 REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
 
 # Page geometry as in templates/handout.css (CSS page sizes in config.PAGE_SIZES).
@@ -69,8 +72,8 @@ FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
 QR_MM = 22
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
-FIRST_FACT_WEIGHT = 1.6  # the salary range is the widest fact, as in the PDF
-ONE_ROW_OF_FACTS_MM = 150  # text narrower than this puts two facts per row
+FACT_LABEL_MM = 45  # the label column of the quick facts, as .fact dt in handout.css
+FACTS_BOTTOM_PADDING_MM = 2  # as the padding of .facts
 
 # Where a language's Latin text and its Khmer text are proofed (w:lang, dc:language).
 LOCALES = {"km": "km-KH", "en": "en-US"}
@@ -97,11 +100,14 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     writer.masthead(doc, geometry)
     writer.facts(doc, geometry)
     for section in doc.sections:
-        writer.paragraph(HEADING, section.heading)
+        # References in small print under a small heading, as in the PDF.
+        heading = REFERENCES_HEADING if section.key == "references" else HEADING
+        writer.paragraph(heading, section.heading)
         for block in section.blocks:
             writer.block(block)
     writer.footer(doc, geometry)
     _core_properties(document, doc)
+    _extended_properties(document, doc)
     khmer = {writer.cs_fonts[name] for name in PARAGRAPH_STYLES}
     latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
     _embed_fonts(document, [(family, False) for family in sorted(khmer)]
@@ -300,27 +306,27 @@ class _Writer:
         click.set(qn("r:id"), self.part.relate_to(url, RT.HYPERLINK, is_external=True))
 
     def facts(self, doc: Document, geometry: _Geometry) -> None:
-        self.paragraph(FACTS_HEADING, doc.facts_heading)
-        if not doc.facts:
-            return
+        """Add the quick-facts box: its heading across the top, then one fact per row.
+
+        One row per fact, label beside value, as in the PDF: the page breaks at the same
+        place, and a reader that goes by position keeps each label with its value.
+        """
+        # Two tables in a row would become one in Word: a spacer paragraph keeps the
+        # masthead and the box apart, and gives the gap the PDF has between them.
+        self.paragraph(SPACER)
         total = geometry.text_width.twips
-        if total >= Mm(ONE_ROW_OF_FACTS_MM).twips:
-            columns = len(doc.facts)
-            weights = [FIRST_FACT_WEIGHT] + [1.0] * (columns - 1)
-        else:
-            # On a narrow page (A5) four facts side by side break inside words; two fit.
-            columns = min(2, len(doc.facts))
-            weights = [1.0] * columns
-        widths = [int(total * weight / sum(weights)) for weight in weights]
-        widths[-1] = total - sum(widths[:-1])
-        rows = -(-len(doc.facts) // columns)
-        table = self.table(widths, FACTS_TABLE, rows=rows)
-        cells = [cell for row in table.rows for cell in row.cells]
-        for cell, fact in zip(cells, doc.facts, strict=False):
-            self.paragraph(FACTS_LABEL, fact.label, cell)
-            self.paragraph(FACTS, fact.value, cell)
-        for cell in cells[len(doc.facts):]:
-            self.paragraph(FACTS_LABEL, container=cell)  # a cell must hold a paragraph
+        label = Mm(FACT_LABEL_MM).twips
+        table = self.table([label, total - label], FACTS_TABLE, rows=1 + len(doc.facts))
+        heading, spanned = table.rows[0].cells
+        heading._tc.getparent().remove(spanned._tc)
+        heading._tc.grid_span = 2
+        heading.width = Twips(total)
+        self.paragraph(FACTS_HEADING, doc.facts_heading, heading)
+        for row, fact in zip(table.rows[1:], doc.facts, strict=True):
+            self.paragraph(FACTS_LABEL, fact.label, row.cells[0])
+            self.paragraph(FACTS, fact.value, row.cells[1])
+        for cell in table.rows[-1].cells:
+            _cell_bottom_margin(cell, Mm(FACTS_BOTTOM_PADDING_MM).twips)
 
     def block(self, block) -> None:
         if isinstance(block, Paragraphs):
@@ -363,6 +369,26 @@ class _Writer:
         self.runs(field, placeholder, FOOTER)
 
 
+def _cell_bottom_margin(cell, twips: int) -> None:
+    """Pad the bottom of one cell (the box's last row) without padding every row."""
+    properties = cell._tc.get_or_add_tcPr()
+    margins = properties.find(qn("w:tcMar"))
+    if margins is None:
+        margins = OxmlElement("w:tcMar")
+        # CT_TcPr order: tcW, gridSpan, vMerge/hMerge, tcBorders, shd, noWrap, tcMar, ...
+        after = [properties.find(qn(f"w:{tag}")) for tag in (
+            "textDirection", "tcFitText", "vAlign", "hideMark")]
+        following = next((element for element in after if element is not None), None)
+        if following is not None:
+            following.addprevious(margins)
+        else:
+            properties.append(margins)
+    bottom = OxmlElement("w:bottom")
+    bottom.set(qn("w:w"), str(twips))
+    bottom.set(qn("w:type"), "dxa")
+    margins.append(bottom)
+
+
 def remove_dates(properties) -> None:
     """Remove the clock readings python-docx writes into the core properties."""
     element = properties._element
@@ -384,17 +410,25 @@ def _drop_headers_and_footers(document) -> None:
 # --- metadata ----------------------------------------------------------------------------------
 
 
+# python-docx (like Word's dialog) holds a core property to 255 characters.
+CORE_PROPERTY_LIMIT = 255
+
+
 def _core_properties(document, doc: Document) -> None:
     """Fill the core properties from the Document; never from the clock."""
-    plain = doc.title.replace(ZWSP, "")
-    if doc.title_other:
-        plain += " – " + doc.title_other.replace(ZWSP, "")
+    title = doc.title + (f" – {doc.title_other}" if doc.title_other else "")
     properties = document.core_properties
-    properties.title = plain
-    properties.subject = doc.subject.replace(ZWSP, "")
-    properties.author = doc.organisation
-    properties.last_modified_by = doc.organisation
-    properties.keywords = ", ".join(k.replace(ZWSP, "") for k in doc.keywords)
+    properties.title = shorten(title, CORE_PROPERTY_LIMIT)
+    properties.subject = shorten(doc.subject, CORE_PROPERTY_LIMIT)
+    properties.author = shorten(doc.organisation, CORE_PROPERTY_LIMIT)
+    properties.last_modified_by = properties.author
+    keywords = ""
+    for keyword in (k.replace(ZWSP, "") for k in doc.keywords):
+        longer = f"{keywords}, {keyword}" if keywords else keyword
+        if len(longer) > CORE_PROPERTY_LIMIT:
+            break  # keywords are a list: drop the last ones rather than cut one
+        keywords = longer
+    properties.keywords = keywords
     properties.language = LOCALES.get(doc.language, doc.language)
     properties.comments = ""
     properties.category = ""
@@ -405,6 +439,31 @@ def _core_properties(document, doc: Document) -> None:
         when = datetime.fromisoformat(doc.created.replace("Z", "+00:00"))
         properties.created = when
         properties.modified = when
+
+
+APPLICATION = "khmer-handouts"
+_EXTENDED_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def _extended_properties(document, doc: Document) -> None:
+    """Write docProps/app.xml afresh: the producer and organisation, no stale counts.
+
+    The reference document's copy names whatever last saved it (python-docx's template says
+    "Microsoft Macintosh Word", 1 page, 0 words); Word recounts pages and words on opening.
+    """
+    package = document.part.package
+    properties = etree.Element(f"{{{_EXTENDED_NS}}}Properties", nsmap={None: _EXTENDED_NS})
+    for name, value in (("Application", APPLICATION), ("DocSecurity", "0"),
+                        ("Company", doc.organisation), ("LinksUpToDate", "false"),
+                        ("HyperlinksChanged", "false")):
+        etree.SubElement(properties, f"{{{_EXTENDED_NS}}}{name}").text = value
+    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
+    for rel in package.rels.values():
+        if rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part._blob = blob
+            return
+    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
+    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 # --- embedded fonts ----------------------------------------------------------------------------
@@ -451,8 +510,10 @@ def latin_subset(path: Path) -> bytes:
     options.name_legacy = True
     options.layout_features = ["*"]
     options.notdef_outline = True
-    options.recalc_timestamp = False  # identical input, identical bytes
-    with TTFont(path) as font:
+    # Identical input, identical bytes: saving a TTFont stamps head.modified with the clock
+    # unless the font itself is told not to (the subsetter's option covers only loading).
+    options.recalc_timestamp = False
+    with TTFont(path, recalcTimestamp=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=LATIN_SUBSET)
         subsetter.subset(font)
@@ -512,6 +573,8 @@ def _embed_fonts(document, families: list[tuple[str, bool]]) -> None:
             embed = etree.SubElement(entry, qn(f"w:{tag}"))
             embed.set(qn("r:id"), table_part.relate_to(part, RT.FONT))
             embed.set(qn("w:fontKey"), key)
+            if subset:
+                embed.set(qn("w:subsetted"), "1")
     table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                       standalone=True)
     settings = document.settings.element

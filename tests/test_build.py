@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ROOT
@@ -14,8 +16,8 @@ from pipeline.build import write_atomically
 CLI = [sys.executable, "-m", "pipeline"]
 
 
-def _run(*args, cwd=ROOT):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd)
+def _run(*args, cwd=ROOT, env=None):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def test_write_atomically_replaces_whole_files_only(tmp_path, monkeypatch):
@@ -48,6 +50,27 @@ def test_batch_builds_the_good_sources_and_reports_the_bad(tmp_path, source_copy
     assert "[1/2] " in result.stdout and "[2/2] " in result.stdout
     assert result.stdout.splitlines()[-1].startswith(
         "pdf: 2 files written from 3 sources, 2 errors")
+
+
+def test_separate_runs_at_different_times_write_identical_bytes(tmp_path, source_copy):
+    # In-process builds share caches and a clock reading; this is what a user sees:
+    # two runs, seconds apart, with different hash seeds (set and dict order), and no
+    # SOURCE_DATE_EPOCH, which some libraries (fontTools) would take instead of the clock.
+    source = source_copy()
+    digests = []
+    for seed in ("1", "2"):
+        env = {name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"}
+        env["PYTHONHASHSEED"] = seed
+        out = tmp_path / f"run-{seed}"
+        for fmt in ("pdf", "docx"):
+            result = _run(fmt, "-q", "--out", str(out), str(source), env=env)
+            assert result.returncode == 0, result.stderr
+        digests.append({path.relative_to(out): path.read_bytes()
+                        for path in sorted(out.rglob("*")) if path.is_file()})
+        time.sleep(1.1)  # a clock read anywhere would now differ
+    assert [str(name) for name in digests[0]] == [
+        "docx/account-manager.docx", "html/account-manager.html", "pdf/account-manager.pdf"]
+    assert digests[0] == digests[1]
 
 
 def test_cli_help_on_every_subcommand():

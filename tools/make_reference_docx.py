@@ -144,14 +144,19 @@ PARAGRAPH_STYLES = (
                    after_mm=0.5, next_id="Normal", keep_next=True, outline=0, priority=9),
     ParagraphStyle("heading 2", "Heading2", 12, 1.7, bold=True, color=ACCENT, before_mm=2.5,
                    after_mm=0.5, next_id="Normal", keep_next=True, outline=1, priority=9),
+    ParagraphStyle("References Heading", "ReferencesHeading", 10, 1.7, bold=True, color=ACCENT,
+                   before_mm=3.5, after_mm=0.5, based_on="Heading1", next_id="ReferenceList",
+                   custom=True, keep_next=True, outline=0),
+    # Between the masthead and the quick-facts box: two tables in a row would merge.
+    ParagraphStyle("Spacer", "Spacer", 1, 1.0, before_mm=3.5, custom=True),
     ParagraphStyle("List Bullet", "ListBullet", 11, 1.65, after_mm=1, num_id=1, indent_mm=5,
                    hanging_mm=5),
     ParagraphStyle("Quick Facts Heading", "QuickFactsHeading", 9, 1.7, bold=True,
-                   color=ACCENT, before_mm=4, after_mm=1, next_id="QuickFactsLabel",
+                   color=ACCENT, before_mm=1.5, after_mm=0.5, next_id="QuickFactsLabel",
                    custom=True, keep_next=True),
-    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", 8, 1.6, color=MUTED,
+    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", 9, 1.6, color=MUTED,
                    next_id="QuickFacts", custom=True),
-    ParagraphStyle("Quick Facts", "QuickFacts", 11, 1.65, bold=True, next_id="QuickFactsLabel",
+    ParagraphStyle("Quick Facts", "QuickFacts", 11, 1.6, bold=True, next_id="QuickFactsLabel",
                    custom=True),
     ParagraphStyle("Reference List", "ReferenceList", 8, 1.5, color=MUTED, after_mm=0.5,
                    num_id=2, indent_mm=5, hanging_mm=5, custom=True),
@@ -192,9 +197,9 @@ OTHER_STYLES = (
     '<w:name w:val="Quick Facts Table"/><w:basedOn w:val="TableNormal"/>'
     '<w:uiPriority w:val="99"/><w:tblPr><w:tblBorders>'
     f'<w:left w:val="single" w:sz="24" w:space="0" w:color="{ACCENT}"/></w:tblBorders>'
-    f'<w:tblCellMar><w:top w:w="{_twips(1.5)}" w:type="dxa"/>'
-    f'<w:left w:w="{_twips(4)}" w:type="dxa"/><w:bottom w:w="{_twips(2)}" w:type="dxa"/>'
-    '<w:right w:w="0" w:type="dxa"/></w:tblCellMar></w:tblPr>'
+    '<w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
+    f'<w:left w:w="{_twips(4)}" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>'
+    f'<w:right w:w="{_twips(2)}" w:type="dxa"/></w:tblCellMar></w:tblPr>'
     f'<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{ACCENT_SOFT}"/></w:tcPr>'
     "</w:style>",
 )
@@ -241,6 +246,7 @@ SAMPLES = (
     ("Heading 1", "ការណែនាំអំពីអាជីព"),
     ("Normal", "អ្នកគ្រប់គ្រងគណនីគឺជាអ្នកជំនាញ (Normal)"),
     ("Heading 2", "គន្លឹះដើម្បីជោគជ័យ (Heading 2)"),
+    ("References Heading", "ឯកសារយោង (References Heading)"),
     ("List Bullet", "ជំនាញទំនាក់ទំនងខ្លាំង (List Bullet)"),
     ("Reference List", "Glassdoor. Account Manager. (n.d.). https://www.glassdoor.com/"),
     ("Caption", "ស្កេនដើម្បីអានបន្ថែម (Caption)"),

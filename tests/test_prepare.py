@@ -1,0 +1,41 @@
+"""The Document both renderers draw: figures, facts and word breaks."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SHIPPED_SOURCE
+
+from pipeline.config import load_settings
+from pipeline.khmer import ZWSP, insert_word_breaks
+from pipeline.load import load_source
+from pipeline.prepare import format_figure, prepare
+from pipeline.validate import validate_sources
+
+
+def _document(source=SHIPPED_SOURCE):
+    handouts, diagnostics = validate_sources([load_source(source, source.name)])
+    assert handouts, [str(d) for d in diagnostics]
+    return prepare(handouts[0], load_settings())
+
+
+def test_every_text_the_reader_sees_carries_its_word_breaks():
+    # The quick facts and citations once skipped this and reached Word with none.
+    doc = _document()
+    from_config = {doc.organisation, doc.page_label}  # set in footers as one line
+    unbroken = [text for text in doc.texts()
+                if text not in from_config and insert_word_breaks(text) != text]
+    assert unbroken == []
+    average = doc.facts[1]
+    assert (average.label, average.value) == ("ប្រាក់ខែ\u200bមធ្យម", "$62,000 ក្នុង\u200bមួយឆ្នាំ")
+
+
+@pytest.mark.parametrize(("value", "currency", "digits", "expected"), [
+    (43000, "USD", "latin", "$43,000"),
+    (2000000, "KHR", "latin", "2,000,000៛"),
+    (1500.5, "EUR", "latin", "€1,500.50"),
+    (43000, "USD", "khmer", "$៤៣,០០០"),
+    (900, "SGD", "latin", "900 SGD"),
+])
+def test_figures_are_written_as_readers_write_them(value, currency, digits, expected):
+    assert format_figure(value, currency, digits) == expected
+    assert ZWSP not in expected
