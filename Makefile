@@ -17,10 +17,30 @@ STRICT      ?=
 BENCH_RUNS  ?= 5
 # Dates in the outputs: the last commit that touched the sources, so rebuilds are identical.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(SOURCES_DIR) 2>/dev/null)
+# Exported only when known: an empty value makes fontconfig complain on every run.
+ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
+else
+unexport SOURCE_DATE_EPOCH
+endif
 
 # --- what depends on what --------------------------------------------------------------------
-SOURCES   := $(sort $(wildcard $(SOURCES_DIR)/*.yaml))
+# Source names become make targets and shell words, so only the characters an id may hold are
+# safe: a space splits a name, ':' or ';' breaks the rules, and 'x$$(cmd).yaml' would run cmd.
+# Stop before any rule is read, naming them (the glob runs in the shell, never evaluated).
+UNSAFE_SOURCES := $(shell cd '$(SOURCES_DIR)' 2>/dev/null && for name in *.yaml; do \
+	[ -e "$$name" ] || continue; case "$$name" in (*[!A-Za-z0-9._-]*) printf "'%s' " "$$name";; \
+	esac; done)
+ifneq ($(UNSAFE_SOURCES),)
+ifneq ($(filter check fix pdf print docx all,$(or $(MAKECMDGOALS),help)),)
+$(error $(SOURCES_DIR)/ holds file names make cannot use safely: $(UNSAFE_SOURCES); name each \
+source <id>.yaml, with lower-case letters, digits and hyphens)
+endif
+endif
+# The safe names only, so that `make help` and `make clean` still work meanwhile.
+SOURCES   := $(sort $(shell cd '$(SOURCES_DIR)' 2>/dev/null && for name in *.yaml; do \
+	case "$$name" in (*[!A-Za-z0-9._-]*) ;; (*) [ -e "$$name" ] && echo "$(SOURCES_DIR)/$$name";; \
+	esac; done))
 IDS       := $(basename $(notdir $(SOURCES)))
 CODE      := $(wildcard pipeline/*.py) pipeline/schema/handout.schema.json
 TEMPLATES := $(shell find templates -type f 2>/dev/null)
@@ -82,14 +102,15 @@ all: pdf docx ## Build PDF and DOCX
 
 # One process renders the whole batch: starting WeasyPrint costs ten times one handout.
 $(PDFS) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
-	$(RUN) pdf --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) --out $(OUTPUT_DIR) $(SOURCES)
+	$(RUN) pdf --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) --out $(OUTPUT_DIR) \
+		$(SOURCES_DIR)
 
 $(PRINT) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
 	$(RUN) pdf --print --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) --out $(OUTPUT_DIR) \
-		$(SOURCES)
+		$(SOURCES_DIR)
 
 $(DOCXS) &: $(RENDER_DEPS) $(PDF_SETTINGS) | $(VENV_STAMP)
-	$(RUN) docx --page-size $(PAGE_SIZE) --out $(OUTPUT_DIR) $(SOURCES)
+	$(RUN) docx --page-size $(PAGE_SIZE) --out $(OUTPUT_DIR) $(SOURCES_DIR)
 
 $(PDF_SETTINGS): FORCE
 	@mkdir -p $(@D)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,17 +19,35 @@ from .validate import validate_sources
 DEFAULT_SOURCES = Path("sources")
 
 
+def _say(*values, file=None) -> None:
+    """Print a line; if the reader has gone (`... | head -1`), go on building silently."""
+    file = file or sys.stdout
+    try:
+        print(*values, file=file, flush=True)
+    except BrokenPipeError:
+        # Point the stream at /dev/null so that later lines and the final flush are no-ops.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, file.fileno())
+        os.close(devnull)
+
+
 def _source_files(paths: Sequence[Path]) -> list[Path]:
-    """Expand folders to the .yaml files inside them; keep files as given."""
+    """Expand folders to the .yaml files inside them; keep files as given, each once."""
     if not paths:
         paths = [DEFAULT_SOURCES]
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and path.suffix != ".yaml":
             files.extend(sorted(path.glob("*.yaml")))
+            for other in sorted(path.glob("*.yml")):
+                _say(f"{_display(other)}: warning: ignored: sources end in .yaml; rename it "
+                     f"{other.stem}.yaml", file=sys.stderr)
         else:
             files.append(path)
-    return files
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(Path(os.path.abspath(file)), file)
+    return list(unique.values())
 
 
 def _display(path: Path) -> str:
@@ -51,7 +70,7 @@ def _check(files: Sequence[Path], strict: bool):
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
-        print(diagnostic, file=sys.stderr)
+        _say(diagnostic, file=sys.stderr)
 
 
 def _plural(count: int, word: str) -> str:
@@ -61,11 +80,11 @@ def _plural(count: int, word: str) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     files = _source_files(args.files)
     if not files:
-        print(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
+        _say(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
               file=sys.stderr)
         return 1
     _, _, failed, errors, warnings = _check(files, args.strict)
-    print(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
+    _say(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
           f"{_plural(warnings, 'warning')}")
     return 1 if failed else 0
 
@@ -76,7 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     files = _source_files(args.files)
     if not files:
-        print("no sources to build", file=sys.stderr)
+        _say("no sources to build", file=sys.stderr)
         return 1
     overrides = {"page_size": args.page_size}
     if args.format == "pdf":
@@ -87,12 +106,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     def progress(line: str) -> None:
         if not quiet:
-            print(line, flush=True)
+            _say(line)
 
-    report = build(files, args.format, settings, args.out, display=_display, progress=progress)
+    report = build(files, args.format, settings, args.out, display=_display, progress=progress,
+                   debug=args.debug)
     _print_diagnostics(report.diagnostics)
     failed = sum(1 for d in report.diagnostics if d.is_error)
-    print(f"{args.format}: {_plural(len(report.written), 'file')} written from "
+    _say(f"{args.format}: {_plural(len(report.written), 'file')} written from "
           f"{_plural(report.sources, 'source')}, {_plural(failed, 'error')} "
           f"in {time.monotonic() - started:.1f} s")
     return 1 if report.failed else 0
@@ -103,12 +123,17 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from .text_checks import apply_edits, check_text, read_source_text
 
     files = _source_files(args.files)
-    changed = 0
+    if not files:
+        _say(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
+             file=sys.stderr)
+        return 1
+    changed = unreadable = 0
     for path in files:
         display = _display(path)
         loaded = load_source(path, display)
         if loaded.root is None:
             _print_diagnostics(loaded.diagnostics)
+            unreadable += 1
             continue
         original = text = read_source_text(path)
         # A fix can expose another (a double space next to a new one): repeat until stable.
@@ -120,15 +145,19 @@ def cmd_fix(args: argparse.Namespace) -> int:
             for finding in findings:
                 if finding.edit in applied:
                     d = finding.diagnostic
-                    print(f"{d.path}:{d.line}:{d.column}: fixed: {finding.description} "
+                    _say(f"{d.path}:{d.line}:{d.column}: fixed: {finding.description} "
                           f"[{d.rule}]")
             loaded = _reload(path, display, text)
         if text != original:
             bom = b"\xef\xbb\xbf" if path.read_bytes().startswith(b"\xef\xbb\xbf") else b""
-            write_atomically(path, bom + text.encode("utf-8"))
+            # Through a symbolic link, edit the file it points at rather than replace the link.
+            write_atomically(path.resolve(), bom + text.encode("utf-8"))
             changed += 1
-    print(f"fix: {_plural(changed, 'file')} changed of {_plural(len(files), 'source')}")
-    return 0
+    summary = f"fix: {_plural(changed, 'file')} changed of {_plural(len(files), 'source')}"
+    if unreadable:
+        summary += f", {_plural(unreadable, 'source')} could not be read"
+    _say(summary)
+    return 1 if unreadable else 0
 
 
 def _reload(path: Path, display: str, text: str):
@@ -149,13 +178,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
         current = schema.SCHEMA_PATH.read_text(encoding="utf-8") if \
             schema.SCHEMA_PATH.exists() else ""
         if current != text:
-            print(f"{schema.SCHEMA_PATH}: error: out of date; run 'make schema'", file=sys.stderr)
+            _say(f"{schema.SCHEMA_PATH}: error: out of date; run 'make schema'", file=sys.stderr)
             return 1
         return 0
     schema.SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
     schema.SCHEMA_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {_display(schema.SCHEMA_PATH)}")
+    _say(f"wrote {_display(schema.SCHEMA_PATH)}")
     return 0
+
+
+def _output_folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output folder must not be empty")
+    return Path(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,9 +199,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate Khmer career handouts and publish them as PDF and DOCX.")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks and the stages' log lines")
+    # --debug is also taken after the command (pdf --debug); SUPPRESS keeps the value given
+    # before it when it is not repeated.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and the stages' log lines")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="validate sources and report every problem",
+    check = commands.add_parser("check", parents=[common],
+                                help="validate sources and report every problem",
                                 description="Validate sources; print each problem as "
                                             "file:line:col: severity: message [rule].")
     check.add_argument("files", nargs="*", type=Path,
@@ -178,11 +219,11 @@ def _parser() -> argparse.ArgumentParser:
                          ("docx", "render editable DOCX documents")):
         from .config import PAGE_SIZES, PDF_VARIANTS
 
-        sub = commands.add_parser(fmt, help=summary,
+        sub = commands.add_parser(fmt, parents=[common], help=summary,
                                   description=f"Validate sources, then {summary} into OUT.")
         sub.add_argument("files", nargs="*", type=Path,
                          help="source files or folders (default: sources/)")
-        sub.add_argument("--out", type=Path, default=Path("output"),
+        sub.add_argument("--out", type=_output_folder, default=Path("output"),
                          help="output folder (default: output/)")
         sub.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
                          help="page size (default: A4)")
@@ -195,7 +236,8 @@ def _parser() -> argparse.ArgumentParser:
                                   "in OUT/print/")
         sub.set_defaults(run=cmd_build, format=fmt)
 
-    fix = commands.add_parser("fix", help="apply the safe Khmer spelling and spacing fixes",
+    fix = commands.add_parser("fix", parents=[common],
+                              help="apply the safe Khmer spelling and spacing fixes",
                               description="Rewrite sources in place with the unambiguous "
                                           "fixes that 'check' suggests (cluster order, "
                                           "spaces, invisible characters), keeping comments "
@@ -204,7 +246,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="source files or folders (default: sources/)")
     fix.set_defaults(run=cmd_fix)
 
-    schema_cmd = commands.add_parser("schema", help="write the JSON Schema of the source format",
+    schema_cmd = commands.add_parser("schema", parents=[common],
+                                     help="write the JSON Schema of the source format",
                                      description="Write pipeline/schema/handout.schema.json "
                                                  "from the format declared in pipeline/schema.py.")
     schema_cmd.add_argument("--check", action="store_true",
@@ -223,13 +266,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _say("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: say so in one line, unless asked for detail
+        if args.debug:
+            raise
+        _say(f"error: internal error: {type(exc).__name__}: {exc}; run 'python -m pipeline "
+             "--debug ...' for the traceback and report it", file=sys.stderr)
+        return 1
     if args.debug:
-        print(f"done in {time.monotonic() - started:.2f} s", file=sys.stderr)
+        _say(f"done in {time.monotonic() - started:.2f} s", file=sys.stderr)
     return status
 
 

@@ -79,8 +79,12 @@ def _outputs(handout: Handout, fmt: str, settings: Settings, out_dir: Path) -> d
 
 def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
           display: Callable[[Path], str] = str,
-          progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Validate every source, then render each valid one; return what happened."""
+          progress: Callable[[str], None] | None = None, debug: bool = False) -> BuildReport:
+    """Validate every source, then render each valid one; return what happened.
+
+    A handout that fails, even through a bug of ours, is reported and the batch goes on;
+    with `debug` a bug raises instead, for its traceback.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     report = BuildReport(sources=len(files))
@@ -89,14 +93,23 @@ def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
         where = display(handout.source)
         try:
             outputs = _outputs(handout, fmt, settings, out_dir)
-        except BuildError as exc:
-            report.diagnostics.append(Diagnostic(where, None, None, Severity.ERROR, str(exc)))
+            for path, data in outputs.items():
+                try:
+                    write_atomically(path, data)
+                except OSError as exc:
+                    raise BuildError(f"cannot write {display(path)}: "
+                                     f"{exc.strerror or exc}") from exc
+                report.written.append(path)
+        except (BuildError, Exception) as exc:
+            if debug and not isinstance(exc, BuildError):
+                raise
+            message = str(exc) if isinstance(exc, BuildError) else (
+                f"internal error while rendering: {type(exc).__name__}: {exc}; "
+                "run 'python -m pipeline --debug ...' for the traceback and report it")
+            report.diagnostics.append(Diagnostic(where, None, None, Severity.ERROR, message))
             if progress:
                 progress(f"[{number}/{len(handouts)}] {where}: failed")
             continue
-        for path, data in outputs.items():
-            write_atomically(path, data)
-            report.written.append(path)
         if progress:
             shown = ", ".join(display(p) for p in outputs)
             progress(f"[{number}/{len(handouts)}] {where} → {shown}")

@@ -26,10 +26,14 @@ from .model import Diagnostic, Severity
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_DEPTH = 16
 
-# C0 controls other than tab, newline and carriage return, DEL, C1 controls, and the two
-# non-characters PyYAML refuses: invisible in an editor, and PyYAML would stop at the first
-# one without saying where the others are.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0 controls other than tab, newline and carriage return, DEL, C1 controls, the two
+# non-characters PyYAML refuses, and the Unicode line and paragraph separators: invisible in
+# an editor, and PyYAML would stop at the first one without saying where the others are (or,
+# for the separators, count lines that no editor shows, so every later position is off).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+_SEPARATORS = {"\u2028": "line separator", "\u2029": "paragraph separator"}
+# Line ends as editors and PyYAML count them (once U+0085, U+2028 and U+2029 are blanked).
+LINE_END = re.compile("\r\n|\r|\n")
 # A text with this many control characters, one in ten characters or more, is binary junk.
 _BINARY_MIN_CONTROLS = 16
 
@@ -98,17 +102,28 @@ class _SourceLoader(Reader, Scanner, Parser, _MarkedComposer, SafeConstructor, R
 def _position(text: bytes | str, offset: int) -> tuple[int, int]:
     """Return the 1-based line and column (in characters) of a character or byte offset."""
     if isinstance(text, bytes):
-        start = text.rfind(b"\n", 0, offset) + 1
-        line = text.count(b"\n", 0, offset) + 1
+        ends = [m.end() for m in re.finditer(rb"\r\n|\r|\n", text[:offset])]
+        start = ends[-1] if ends else 0
         # Count characters, as editors do; an undecodable byte counts as one.
-        return line, len(text[start:offset].decode("utf-8", errors="replace")) + 1
-    start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - start + 1
+        return len(ends) + 1, len(text[start:offset].decode("utf-8", errors="replace")) + 1
+    starts = line_starts(text[:offset])
+    return len(starts), offset - starts[-1] + 1
+
+
+def line_starts(text: str) -> list[int]:
+    """Return the index where each line of the text starts (CRLF, CR and LF all end one)."""
+    return [0] + [m.end() for m in LINE_END.finditer(text)]
 
 
 def _read(path: Path, error: _Report) -> bytes | None:
     """Return the file's bytes, or None after reporting why they cannot be read."""
     try:
+        if path.is_symlink() and path.resolve().parent != path.parent.resolve():
+            # A source is data from its folder; a link elsewhere (to /etc/passwd, a key file)
+            # would have the build read, and the messages repeat, a file nobody meant.
+            error(None, None, "cannot read file: a symbolic link to a file outside its folder; "
+                              "copy the file into the folder instead", "file.unreadable")
+            return None
         if not path.is_file():
             reason = "not a regular file" if path.exists() else "no such file"
             error(None, None, f"cannot read file: {reason}", "file.unreadable")
@@ -187,8 +202,13 @@ def load_source(path: Path, display: str | None = None) -> LoadedSource:
         return give_up()
     for match in controls:
         line, column = _position(text, match.start())
-        error(line, column, f"control character U+{ord(match.group()):04X} is not allowed; "
-                            "delete it", "text.control-char")
+        char = match.group()
+        if char in _SEPARATORS:
+            message = (f"{_SEPARATORS[char]} U+{ord(char):04X} is not allowed; "
+                       "use a new line or a space")
+        else:
+            message = f"control character U+{ord(char):04X} is not allowed; delete it"
+        error(line, column, message, "text.control-char")
     # Blank them out so that parsing goes on and reports the file's other problems too.
     # The original text is kept: node marks index into both, as blanking keeps lengths.
     original = text

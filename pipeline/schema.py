@@ -30,11 +30,20 @@ class Text:
     description: str
     pattern: str | None = None  # a regular expression the whole text must match
     pattern_hint: str = ""
+    max_length: int | None = None
+    keep_spaces: bool = False  # taken as written (a separator such as ": "), not stripped
+
+
+@dataclass(frozen=True)
+class Date(Text):
+    """A year, year-month or ISO date that must exist in the calendar, or n.d."""
 
 
 @dataclass(frozen=True)
 class Url:
     description: str
+    max_length: int = 2000  # what every browser and server takes
+    too_long_hint: str = "use a shorter address"
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,11 @@ class Field:
     required: bool = True
 
 
-Spec = Text | Url | Number | Integer | Choice | ListOf | Object
+Spec = Text | Date | Url | Number | Integer | Choice | ListOf | Object
+
+# The QR code is printed 22 mm wide; up to this many characters its modules stay large
+# enough (about 0.4 mm) for a phone camera at arm's length.
+QR_URL_MAX_LENGTH = 200
 
 PARAGRAPHS = ListOf("Paragraphs, one list item each.", Text("A paragraph."))
 
@@ -102,7 +115,7 @@ SALARY = Object("Salary figures, written once as numbers, and the sentences abou
 REFERENCE = Object("A cited source.", {
     "publisher": Field(Text("Who published it, e.g. Glassdoor.")),
     "title": Field(Text("Title of the page or article.")),
-    "date": Field(Text("Year, ISO date, or n.d. when undated.",
+    "date": Field(Date("Year, ISO date, or n.d. when undated.",
                        pattern=r"n\.d\.|\d{4}(-\d{2}(-\d{2})?)?",
                        pattern_hint="a year, an ISO date (2024-05-01) or n.d.")),
     "url": Field(Url("Where to read it (http or https).")),
@@ -111,16 +124,22 @@ REFERENCE = Object("A cited source.", {
 HANDOUT = Object("One career handout.", {
     "id": Field(Text("Short name of the handout; the file must be named <id>.yaml.",
                      pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
-                     pattern_hint="lower-case letters, digits and single hyphens")),
+                     pattern_hint="lower-case letters, digits and single hyphens",
+                     max_length=64)),
     "language": Field(Choice("Language of the handout's text.", LANGUAGES)),
     "title": Field(Text("The career's name in the handout's language.")),
     "title_other": Field(Text("The career's name in the other language."), required=False),
     "page_budget": Field(Integer("Pages the handout may use (2 = one duplex sheet).", 1, 12),
                          required=False),
     "digits": Field(Choice("Digits used for salary figures.", DIGIT_STYLES), required=False),
-    "more_info_url": Field(Url("Web page the QR code points to."), required=False),
+    "more_info_url": Field(Url("Web page the QR code points to.",
+                               max_length=QR_URL_MAX_LENGTH,
+                               too_long_hint="a longer one makes a QR code too fine to scan "
+                                             "at 22 mm; use a shorter address"),
+                           required=False),
     "labels": Field(Object("Headings that replace the language's defaults.", {
-        key: Field(Text(f"Replaces the '{key}' label."), required=False) for key in LABEL_KEYS
+        key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
+                   required=False) for key in LABEL_KEYS
     }, name="labels"), required=False),
     "introduction": Field(PARAGRAPHS),
     "values": Field(Object("Values, traits and skills.", {
@@ -139,12 +158,17 @@ def _json(spec: Spec) -> dict:
     match spec:
         case Text():
             out: dict = {"type": "string", "minLength": 1, "description": spec.description}
+            if spec.max_length:
+                out["maxLength"] = spec.max_length
             # Blank text is as empty as no text: the validator strips it.
-            out["pattern"] = f"^(?:{spec.pattern})$" if spec.pattern else r"\S"
+            if spec.pattern:
+                out["pattern"] = f"^(?:{spec.pattern})$"
+            elif not spec.keep_spaces:
+                out["pattern"] = r"\S"
             return out
         case Url():
             return {"type": "string", "format": "uri", "pattern": "^https?://",
-                    "description": spec.description}
+                    "maxLength": spec.max_length, "description": spec.description}
         case Number():
             return {"type": "number", "exclusiveMinimum": 0, "description": spec.description}
         case Integer():

@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .fonts import glyph_problems
 from .khmer import has_khmer
-from .load import CONTROL_CHARACTERS, LoadedSource
+from .load import CONTROL_CHARACTERS, LoadedSource, line_starts
 from .model import Diagnostic, Severity
 
 # Fields whose text is Khmer in a Khmer handout; the others (English title, citations, web
@@ -30,17 +30,29 @@ _NOT_TEXT = {"id", "language", "currency", "country", "period", "digits", "date"
 # Invisible characters: the build inserts its own word breaks, and the others hide in text.
 _INVISIBLE = {"\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
               "\u200d": "ZERO WIDTH JOINER", "\u2060": "WORD JOINER",
-              "\ufeff": "ZERO WIDTH NO-BREAK SPACE", "\u00ad": "SOFT HYPHEN"}
+              "\ufeff": "ZERO WIDTH NO-BREAK SPACE", "\u00ad": "SOFT HYPHEN",
+              "\u200e": "LEFT-TO-RIGHT MARK", "\u200f": "RIGHT-TO-LEFT MARK",
+              "\u061c": "ARABIC LETTER MARK"}
 # Removing these never changes what a reader sees; ZWNJ and ZWJ can select Khmer glyph forms.
-_REMOVABLE = {"\u200b", "\u2060", "\ufeff", "\u00ad"}
+_REMOVABLE = {"\u200b", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f", "\u061c"}
 
 _COENG_DA = "\u17d2\u178a"
 _KHMER_DIGITS = re.compile("[\u17e0-\u17e9]")
 _LATIN_DIGITS = re.compile("[0-9]")
 # Limon fonts map Khmer glyphs onto ASCII and Latin-1: words such as "GñkRKb;RKgKNnI" mix
-# capitals into lower case and put ; [ ] \\ inside words.
-_LIMON_WORD = re.compile(r"[A-Za-z\u00c0-\u00ff]+(?:[;\[\]\\|`'][A-Za-z\u00c0-\u00ff]+)+"
-                         r"|[a-z\u00df-\u00ff][A-Z\u00c0-\u00de][A-Za-z\u00c0-\u00ff]*")
+# capitals into lower case and put ; [ ] \\ inside words. Possessive quantifiers: a long run
+# of letters must not make the search backtrack (it took minutes on a 200 KB line).
+_LIMON_WORD = re.compile(r"[A-Za-z\u00c0-\u00ff]++(?:[;\[\]\\|`'][A-Za-z\u00c0-\u00ff]++)++"
+                         r"|[a-z\u00df-\u00ff][A-Z\u00c0-\u00de][A-Za-z\u00c0-\u00ff]*+")
+# Names written in camel case, which Limon's one-letter case flips resemble: PowerPoint,
+# LinkedIn, YouTube, iPhone, eBay, MySQL, iOS, McDonald's. Plain ASCII letters only.
+_CAMEL_CASE_NAME = re.compile(r"(?:[a-z]++|[A-Z][a-z]++)(?:[A-Z][a-z]++)*+[A-Z]*+(?:'s)?")
+_WORD_PUNCTUATION = ".,:!?()\"“”"
+# Bidirectional controls reorder the characters around them when printed: the handout would
+# say something else than the source reads in an editor (the "Trojan Source" trick).
+_BIDI_CONTROLS = {chr(c): f"U+{c:04X}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# Salary placeholders are filled in only in the salary narrative.
+_PLACEHOLDER = re.compile(r"\{(base_min|base_max|average|top)\}")
 
 
 @dataclass(frozen=True)
@@ -131,14 +143,10 @@ def _scalars(node: Node, file_text: str, field: str = "", parent: str = "") -> I
                       else field)
 
 
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
-
-
 class _Reporter:
     def __init__(self, display: str, file_text: str) -> None:
         self.display = display
-        self.starts = _line_starts(file_text)
+        self.starts = line_starts(file_text)
         self.findings: list[Finding] = []
 
     def add(self, scalar: _Scalar, offset: int, severity: Severity, message: str, rule: str,
@@ -181,12 +189,17 @@ def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
             _check_khmer_spacing(report, scalar)
         _check_spacing(report, scalar)
         _check_invisible(report, scalar)
+        _check_bidi(report, scalar)
+        if scalar.field != "narrative":
+            _check_placeholders(report, scalar)
     report.findings.sort(key=lambda f: f.diagnostic.sort_key())
     return report.findings
 
 
 def _check_glyphs(report: _Reporter, scalar: _Scalar) -> None:
     for problem in glyph_problems(scalar.value):
+        if CONTROL_CHARACTERS.fullmatch(problem.text) or problem.text in _BIDI_CONTROLS:
+            continue  # reported as such, with a better message
         rule = "khmer.dotted-circle" if problem.kind == "dotted-circle" else "glyph.missing"
         report.add(scalar, problem.start, Severity.ERROR, problem.describe(), rule)
 
@@ -194,8 +207,9 @@ def _check_glyphs(report: _Reporter, scalar: _Scalar) -> None:
 def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
     if has_khmer(scalar.value):
         return
-    words = scalar.value.split()
-    odd = [w for w in words if _LIMON_WORD.search(w)]
+    visible = "".join(c for c in scalar.value if c not in _BIDI_CONTROLS and c not in _INVISIBLE)
+    words = [w.strip(_WORD_PUNCTUATION) for w in visible.split()]
+    odd = [w for w in words if _LIMON_WORD.search(w) and not _CAMEL_CASE_NAME.fullmatch(w)]
     if odd and len(odd) * 3 >= len(words):
         report.add(scalar, 0, Severity.ERROR,
                    f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
@@ -266,6 +280,23 @@ def _check_invisible(report: _Reporter, scalar: _Scalar) -> None:
         report.add(scalar, index, Severity.WARNING,
                    f"invisible character U+{ord(char):04X} {name}{hint}", "text.invisible",
                    edit, f"removed invisible U+{ord(char):04X}")
+
+
+def _check_bidi(report: _Reporter, scalar: _Scalar) -> None:
+    for index, char in enumerate(scalar.value):
+        if char in _BIDI_CONTROLS:
+            report.add(scalar, index, Severity.ERROR,
+                       f"bidirectional control {_BIDI_CONTROLS[char]} reorders the text around "
+                       "it when printed; delete it", "text.bidi-control",
+                       scalar.edit(index, index + 1, ""),
+                       f"removed bidirectional control {_BIDI_CONTROLS[char]}")
+
+
+def _check_placeholders(report: _Reporter, scalar: _Scalar) -> None:
+    for match in _PLACEHOLDER.finditer(scalar.value):
+        report.add(scalar, match.start(), Severity.WARNING,
+                   f"'{match.group()}' is filled in only in the salary 'narrative'; here it "
+                   "prints as typed", "salary.placeholder")
 
 
 def read_source_text(path: Path) -> str:

@@ -9,9 +9,12 @@ values are valid, so one wrong figure never hides another problem.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import difflib
+import math
 import re
 import string
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -21,7 +24,8 @@ from urllib.parse import urlsplit
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import schema
-from .load import LoadedSource
+from .config import load_labels
+from .load import CONTROL_CHARACTERS, LoadedSource
 from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermList
 from .text_checks import check_text
 
@@ -42,6 +46,12 @@ ISO_4217 = frozenset(_ISO_4217_CODES.split())
 # The salary figures in the order they must rise, and the order messages list them in.
 FIGURES = ("base_min", "average", "base_max", "top")
 PLACEHOLDERS = ("base_min", "base_max", "average", "top")
+# No salary anywhere is this high; a figure above it is a typo (or a float that lost digits).
+MAX_FIGURE = 1_000_000_000_000
+# Longest key name a message repeats; longer ones are cut (a key may be a pasted paragraph).
+MAX_SHOWN_KEY = 40
+# What a YAML escape ("\0", "\x1f", "\ud800") can put into a value that no file may hold.
+_ESCAPED_CONTROL = re.compile(f"{CONTROL_CHARACTERS.pattern[:-1]}\r\ud800-\udfff]")
 
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
                        re.IGNORECASE)
@@ -119,7 +129,8 @@ class _Checker:
             case schema.Number() | schema.Integer():
                 return self._number(node, spec, name)
             case _:
-                text = self._text(node, name)
+                keep_spaces = isinstance(spec, schema.Text) and spec.keep_spaces
+                text = self._text(node, name, keep_spaces)
                 if text is INVALID:
                     return INVALID
                 return self._text_rules(node, spec, name, text)
@@ -133,7 +144,7 @@ class _Checker:
         self.error(node, f"{name} must be {expected}, not {found}{hint}", "schema.type")
         return INVALID
 
-    def _text(self, node: Node, name: str):
+    def _text(self, node: Node, name: str, keep_spaces: bool = False):
         if isinstance(node, MappingNode):
             hint = ""
             if len(node.value) == 1 and all(isinstance(n, ScalarNode) for n in node.value[0]):
@@ -148,13 +159,34 @@ class _Checker:
                              f"{_READS_AS[node.tag]}; put it in quotes: \"{node.value}\"",
                        "schema.type")
             return INVALID
-        text = node.value.strip()
+        control = _ESCAPED_CONTROL.search(node.value)
+        if control:  # typed ones were blanked by the loader; these come from escapes
+            self.error(node, f"{name} holds control character U+{ord(control.group()):04X} "
+                             "(written as an escape); delete it", "text.control-char")
+            return INVALID
+        text = node.value if keep_spaces else node.value.strip()
         return text if text else self._empty(node, name)
 
     def _text_rules(self, node: Node, spec: schema.Spec, name: str, text: str):
+        if isinstance(spec, schema.Text) and spec.max_length and len(text) > spec.max_length:
+            self.error(node, f"{name} is {len(text)} characters long; at most "
+                             f"{spec.max_length} are allowed", "schema.length")
+            return INVALID
         if isinstance(spec, schema.Text) and spec.pattern and \
                 not re.fullmatch(spec.pattern, text):
             self.error(node, f"{name} must be {spec.pattern_hint}, not '{text}'", "schema.format")
+            return INVALID
+        if isinstance(spec, schema.Date) and not _is_calendar_date(text):
+            self.error(node, f"{name} is not a date in the calendar: '{text}'", "schema.format")
+            return INVALID
+        if isinstance(spec, schema.Url) and len(text) > spec.max_length:
+            self.error(node, f"{name} is {len(text)} characters long; at most "
+                             f"{spec.max_length} are allowed: {spec.too_long_hint}",
+                       "url.too-long")
+            return INVALID
+        if isinstance(spec, schema.Url) and _has_credentials(text):
+            self.error(node, f"{name} must not hold a user name or password (the part before "
+                             "'@'); printed handouts are public", "url.invalid")
             return INVALID
         if isinstance(spec, schema.Choice) and text not in spec.choices:
             message = f"{name} must be one of {', '.join(spec.choices)}, not '{text}'"
@@ -186,9 +218,11 @@ class _Checker:
         if number is None:
             hint = ""
             formatted = _FORMATTED_NUMBER.fullmatch(value.strip())
-            plain = re.sub(r"^0+(?=\d)", "", re.sub(r"[^\d.]", "", value))
+            plain = re.sub(r"^0+(?=\d)", "", re.sub(r"[^\d.]", "", _ascii_digits(value)))
             if formatted and (not whole or "." not in plain):
-                if plain != value:
+                if not value.isascii():
+                    hint = f"; write it with the digits 0-9, without quotes: {plain}"
+                elif plain != value:
                     hint = f"; write it as a plain number: {plain}"
                 elif node.tag == _STR:
                     hint = f"; write it without quotes: {plain}"
@@ -250,6 +284,8 @@ class _Checker:
     def _unknown_key(self, key_node: Node, key: str | None, spec: schema.Object,
                      name: str) -> None:
         shown = key if key is not None else "(not text)"
+        if len(shown) > MAX_SHOWN_KEY:
+            shown = shown[:MAX_SHOWN_KEY - 1] + "…"
         message = f"unknown key '{shown}' in {name}"
         close = difflib.get_close_matches(str(key), list(spec.fields), n=1, cutoff=0.6)
         if close:
@@ -269,6 +305,31 @@ def _is_web_url(text: str) -> bool:
     except (ValueError, UnicodeError):
         return False
     return parts.scheme in ("http", "https") and bool(_HOSTNAME.fullmatch(host))
+
+
+def _has_credentials(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
+
+
+def _is_calendar_date(text: str) -> bool:
+    """Return whether a year, year-month or year-month-day exists (n.d. passes)."""
+    if text == "n.d.":
+        return True
+    parts = [int(part) for part in text.split("-")] + [1, 1]
+    try:
+        datetime.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
+
+
+def _ascii_digits(text: str) -> str:
+    """Return text with Khmer, full-width and other decimal digits written 0-9."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
 def _find(node: Node, *path: str | int) -> Node:
@@ -298,9 +359,17 @@ def _salary_rules(check: _Checker, node: MappingNode, salary: dict) -> None:
     for key in FIGURES:
         if key not in salary:
             continue
-        if salary[key] <= 0:
+        value, written = salary[key], _find(node, key).value
+        if value <= 0:
             check.error(_find(node, key), f"'{key}' in 'salary' must be above zero, "
-                                          f"not {_number_text(salary[key])}", "salary.positive")
+                                          f"not {_number_text(value)}", "salary.positive")
+        elif not math.isfinite(value) or value > MAX_FIGURE:
+            check.error(_find(node, key), f"'{key}' in 'salary' is {written}; no salary is "
+                                          f"above {MAX_FIGURE:,}: check the figure",
+                        "salary.range")
+        elif round(value, 2) != value:
+            check.error(_find(node, key), f"'{key}' in 'salary' is {written}; figures have at "
+                                          "most two decimal places", "salary.range")
         else:
             rising.append(key)
     for low, high in pairwise(rising):
@@ -314,6 +383,22 @@ def _salary_rules(check: _Checker, node: MappingNode, salary: dict) -> None:
         if paragraph is not INVALID:
             _placeholder_rules(check, _find(node, "narrative", index), paragraph,
                                f"'narrative' item {index + 1}", written)
+
+
+def _country_rule(check: _Checker, node: MappingNode, country: str | None,
+                  language: str | None) -> None:
+    """Warn when the quick facts would print a bare country code for want of a name."""
+    if country is None or language is None:
+        return
+    if country not in load_labels(language).countries:
+        check.diagnostics.append(Diagnostic(
+            check.display, *_line_column(_find(node, "country")), Severity.WARNING,
+            f"country '{country}' has no name in templates/labels/{language}.yaml, so the "
+            f"quick facts show the code '{country}'; add it there", "salary.country"))
+
+
+def _line_column(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _placeholder_rules(check: _Checker, node: Node, text: str, name: str,
@@ -395,6 +480,8 @@ def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnost
         return {}, None, diagnostics
     if isinstance(values.get("salary"), dict):
         _salary_rules(check, _find(root, "salary"), values["salary"])
+        _country_rule(check, _find(root, "salary"), values["salary"].get("country"),
+                      values.get("language"))
     if "id" in values:
         _filename_rule(check, loaded, values["id"])
     # Khmer spelling, spacing and glyph checks need only the text values, valid or not.

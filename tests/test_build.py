@@ -93,3 +93,99 @@ def test_make_help_lists_every_target():
     listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")}
     assert {"help", "check", "fix", "pdf", "print", "docx", "test", "schema", "bench",
             "clean"} <= listed
+
+
+# --- failures that are ours, or the machine's, not the source's ------------------------------
+
+
+def test_a_bug_in_one_handout_is_reported_and_the_batch_goes_on(tmp_path, source_copy,
+                                                                 monkeypatch):
+    from pipeline import build as build_module
+    from pipeline.config import load_settings
+
+    first = source_copy(handout_id="first")
+    second = source_copy(handout_id="second")
+    real = build_module._outputs
+
+    def flaky(handout, *args):
+        if handout.id == "first":
+            raise ValueError("exceeded 255 char limit")
+        return real(handout, *args)
+
+    monkeypatch.setattr(build_module, "_outputs", flaky)
+    report = build_module.build([first, second], "docx", load_settings(), tmp_path / "out")
+    assert [str(d) for d in report.diagnostics] == [
+        f"{first}: error: internal error while rendering: ValueError: exceeded 255 char "
+        "limit; run 'python -m pipeline --debug ...' for the traceback and report it"]
+    assert [p.name for p in report.written] == ["second.docx"]
+    with pytest.raises(ValueError):
+        build_module.build([first], "docx", load_settings(), tmp_path / "out", debug=True)
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_error_per_source(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = _run("docx", "--out", str(blocker), "sources")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr == (f"sources/account-manager.yaml: error: cannot write "
+                             f"{blocker}/docx/account-manager.docx: Not a directory\n")
+    empty = _run("docx", "--out", "", "sources")
+    assert empty.returncode == 2
+    assert "argument --out: the output folder must not be empty" in empty.stderr
+
+
+def test_debug_is_taken_after_the_command_too():
+    result = _run("check", "--debug", "sources")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("done in ")
+
+
+def test_a_closed_pipe_does_not_stop_the_batch(tmp_path, source_copy):
+    first = source_copy(handout_id="first")
+    source_copy(handout_id="second")
+    out = tmp_path / "out"
+    # `| head -1`: the reader leaves after the first progress line.
+    shell = (f"{sys.executable} -m pipeline docx --out {out} {first.parent} | head -1; "
+             "exit ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in (out / "docx").iterdir()) == ["first.docx", "second.docx"]
+
+
+def test_fix_fails_on_a_source_it_cannot_read(tmp_path):
+    result = _run("fix", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{tmp_path / 'missing.yaml'}: error: cannot read file")
+    assert result.stdout.splitlines() == [
+        "fix: 0 files changed of 1 source, 1 source could not be read"]
+    assert _run("fix", str(tmp_path)).returncode == 1  # no sources at all
+
+
+def test_sources_are_counted_once_and_yml_files_are_pointed_out(tmp_path, source_copy):
+    source = source_copy()
+    (source.parent / "typo.yml").write_text("id: typo\n", encoding="utf-8")
+    result = _run("check", str(source.parent), str(source))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"{source.parent / 'typo.yml'}: warning: ignored: sources end "
+                             "in .yaml; rename it typo.yaml\n")
+    assert result.stdout == "checked 1 source: 0 errors, 0 warnings\n"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_refuses_source_names_that_are_not_safe_in_a_shell(tmp_path):
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    for name in ("ok.yaml", "x$(touch PWNED).yaml", "a b.yaml"):
+        (folder / name).write_text("id: x\n", encoding="utf-8")
+    result = subprocess.run(["make", "check", f"SOURCES_DIR={folder}"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert not (ROOT / "PWNED").exists() and not (folder / "PWNED").exists()
+    assert (f"{folder}/ holds file names make cannot use safely: 'a b.yaml' "
+            "'x$(touch PWNED).yaml' ; name each source <id>.yaml") in result.stderr
+    help_text = subprocess.run(["make", "help", f"SOURCES_DIR={folder}"], cwd=ROOT,
+                               capture_output=True, text=True)
+    assert help_text.returncode == 0, help_text.stderr
+    assert f"sources: {folder}/*.yaml (1 found)" in help_text.stdout

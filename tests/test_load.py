@@ -218,3 +218,43 @@ def test_self_referencing_alias(tmp_path):
     assert load_timed(path) == [
         "loop.yaml:1:8: error: YAML aliases are not allowed in sources (found 1); write the "
         "text out in full [yaml.alias]"]
+
+
+def test_unicode_line_separator_is_an_error_and_later_lines_keep_their_numbers(tmp_path):
+    # PyYAML counts U+2028 as a line break, editors do not: every later position was off.
+    text = MINIMAL.read_text(encoding="utf-8").replace(
+        "  - Listen first.", "  - Listen\u2028first.\n  - Say  it.")
+    path = write(tmp_path, "minimal.yaml", text)
+    from pipeline.text_checks import check_text
+
+    loaded = load_source(path, "minimal.yaml")
+    assert [str(d) for d in loaded.diagnostics] == [
+        "minimal.yaml:26:11: error: line separator U+2028 is not allowed; use a new line or "
+        "a space [text.control-char]"]
+    assert [str(f.diagnostic) for f in check_text(loaded, loaded.text)] == [
+        "minimal.yaml:27:8: warning: double space [text.double-space]"]
+
+
+def test_carriage_return_line_ends_count_as_lines(tmp_path):
+    text = MINIMAL.read_text(encoding="utf-8").replace("  - Listen first.", "  - Say  it.")
+    path = write(tmp_path, "minimal.yaml", text.replace("\n", "\r"))
+    from pipeline.text_checks import check_text
+
+    loaded = load_source(path, "minimal.yaml")
+    assert [str(f.diagnostic) for f in check_text(loaded, loaded.text)] == [
+        "minimal.yaml:26:8: warning: double space [text.double-space]"]
+
+
+def test_symbolic_link_out_of_the_folder_is_not_followed(tmp_path):
+    secret = tmp_path / "elsewhere" / "secrets.txt"
+    secret.parent.mkdir()
+    secret.write_text("alice: s3cr3t\n", encoding="utf-8")
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "leak.yaml").symlink_to(secret)
+    (folder / "real.yaml").write_bytes(MINIMAL.read_bytes())
+    (folder / "alias.yaml").symlink_to("real.yaml")  # inside the folder: fine
+    assert [str(d) for d in load_source(folder / "leak.yaml", "leak.yaml").diagnostics] == [
+        "leak.yaml: error: cannot read file: a symbolic link to a file outside its folder; "
+        "copy the file into the folder instead [file.unreadable]"]
+    assert load_source(folder / "alias.yaml", "alias.yaml").diagnostics == []

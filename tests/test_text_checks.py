@@ -74,6 +74,13 @@ CASES = [
     ("យ៉ាងតិច ២-៣ ឆ្នាំ", "x.yaml:3:13: warning: Khmer digit '២' in a handout that uses "
                           "Latin digits (digits: latin); use one kind of digit throughout "
                           "[khmer.mixed-digits]"),
+    ("Account\u200fManager", "x.yaml:3:12: warning: invisible character U+200F RIGHT-TO-LEFT "
+                             "MARK [text.invisible]"),
+    # a bidirectional override prints "Account reganaM" reversed: an error, and fixable
+    ("Account \u202ereganaM", "x.yaml:3:13: error: bidirectional control U+202E reorders the "
+                              "text around it when printed; delete it [text.bidi-control]"),
+    ("ការងារ {average}", "x.yaml:3:12: warning: '{average}' is filled in only in the salary "
+                        "'narrative'; here it prints as typed [salary.placeholder]"),
 ]
 
 
@@ -92,9 +99,25 @@ def test_english_fields_are_not_legacy_text(tmp_path):
     assert _messages(tmp_path, "McDonald's PayScale", key="title_other") == []
 
 
+@pytest.mark.parametrize("value", [
+    "Microsoft PowerPoint", "LinkedIn", "YouTube, iPhone, eBay.", "MySQL (iOS)", "McDonald's",
+])
+def test_names_in_camel_case_are_not_legacy_text(tmp_path, value):
+    # Brand names in a Khmer handout's tips once stopped the build as "Limon text".
+    assert _messages(tmp_path, value) == []
+
+
+def test_a_long_latin_run_is_checked_quickly(tmp_path):
+    # A 40,000-letter word made the Limon pattern backtrack for 20 s (quadratic); with
+    # possessive quantifiers it is linear. No timing here: a regression shows as a hang.
+    value = "aB;" * 13000 + "x"
+    assert [f.diagnostic.rule for f in _findings(tmp_path, value)] == ["khmer.legacy-font"]
+
+
 @pytest.mark.parametrize(("value", "fixed"), [
     ("កេីត", "កើត"), ("ក្រ្កម", "ក្ក្រម"), ("សហការី។ជំនាញ", "សហការី។ ជំនាញ"),
     ("ជំនាញ  ល្អ", "ជំនាញ ល្អ"), ("ជំនាញ ។", "ជំនាញ។"), ("គណ\u200bនី", "គណនី"),
+    ("Account \u202ereganaM", "Account reganaM"), ("ជំនាញ\u200e", "ជំនាញ"),
 ])
 def test_fix(tmp_path, value, fixed):
     path = tmp_path / "x.yaml"

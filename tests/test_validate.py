@@ -275,6 +275,42 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
      "    url: https://localhost:99999/\n",
      "minimal.yaml:31:10: error: 'url' in 'references' item 1 must be a full http:// or "
      "https:// address, not 'https://localhost:99999/' [url.invalid]"),
+    # a YAML escape can put in what the loader never sees typed
+    ("  - Listen first.\n", '  - "nul \\0 here"\n',
+     "minimal.yaml:26:5: error: 'tips' item 1 holds control character U+0000 (written as an "
+     "escape); delete it [text.control-char]"),
+    ("    date: n.d.\n", '    date: "2024-13-99"\n',
+     "minimal.yaml:30:11: error: 'date' in 'references' item 1 is not a date in the calendar: "
+     "'2024-13-99' [schema.format]"),
+    ("    url: https://www.glassdoor.com/Job-Description/Account-Manager.htm\n",
+     "    url: https://user:secret@www.glassdoor.com/x\n",
+     "minimal.yaml:31:10: error: 'url' in 'references' item 1 must not hold a user name or "
+     "password (the part before '@'); printed handouts are public [url.invalid]"),
+    ("  top: 100000\n", "  top: 1.0e+400\n",
+     "minimal.yaml:22:8: error: 'top' in 'salary' is 1.0e+400; no salary is above "
+     "1,000,000,000,000: check the figure [salary.range]"),
+    ("  top: 100000\n", "  top: 100000000000000000000000000000000000000000000000000000000000\n",
+     "minimal.yaml:22:8: error: 'top' in 'salary' is "
+     "100000000000000000000000000000000000000000000000000000000000; no salary is above "
+     "1,000,000,000,000: check the figure [salary.range]"),
+    ("  base_min: 43000\n", "  base_min: 0.001\n",
+     "minimal.yaml:19:13: error: 'base_min' in 'salary' is 0.001; figures have at most two "
+     "decimal places [salary.range]"),
+    ("  base_min: 43000\n", "  base_min: ៤៣០០០\n",
+     "minimal.yaml:19:13: error: 'base_min' in 'salary' must be a number, not '៤៣០០០'; write "
+     "it with the digits 0-9, without quotes: 43000 [schema.type]"),
+    ("title: Account Manager\n",
+     "title: Account Manager\nmore_info_url: https://example.com/" + "a" * 200 + "\n",
+     "minimal.yaml:6:16: error: 'more_info_url' is 220 characters long; at most 200 are "
+     "allowed: a longer one makes a QR code too fine to scan at 22 mm; use a shorter address "
+     "[url.too-long]"),
+    ("title: Account Manager\n", "title: Account Manager\n" + "x" * 60 + ": 1\n",
+     "minimal.yaml:6:1: error: unknown key '" + "x" * 39 + "…' in the handout; expected one "
+     "of: id, language, title, title_other, page_budget, digits, more_info_url, labels, "
+     "introduction, values, career_path, salary, tips, references [schema.unknown-key]"),
+    ("  country: US\n", "  country: ZZ\n",
+     "minimal.yaml:18:12: warning: country 'ZZ' has no name in templates/labels/en.yaml, so "
+     "the quick facts show the code 'ZZ'; add it there [salary.country]"),
 ])
 def test_variant_gives_exact_diagnostic(tmp_path, old, new, expected):
     """Report YAML 1.1 surprises, odd numbers and odd structures with one exact line."""
@@ -430,3 +466,23 @@ def test_source_that_is_not_a_mapping(tmp_path, text, expected):
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8")
     assert check_tmp([path]) == ([], [expected])
+
+
+def test_an_id_longer_than_a_file_name_should_be_is_refused(tmp_path):
+    long_id = "a" * 65
+    path = write_variant(tmp_path, "id: minimal\n", f"id: {long_id}\n")
+    _, lines = check_tmp([path])
+    assert lines == ["minimal.yaml:3:5: error: 'id' is 65 characters long; at most 64 are "
+                     "allowed [schema.length]"]
+
+
+def test_term_separator_keeps_its_spaces(tmp_path):
+    # Stripped, ": " became ":" and the handout printed "Communication:Talks".
+    path = write_variant(tmp_path, "title: Account Manager\n",
+                         'title: Account Manager\nlabels:\n  term_separator: " – "\n')
+    handouts, lines = check_tmp([path])
+    assert (lines, handouts[0].labels["term_separator"]) == ([], " – ")
+    path = write_variant(tmp_path, "title: Account Manager\n",
+                         'title: Account Manager\nlabels:\n  term_separator: ""\n')
+    assert check_tmp([path])[1] == [
+        "minimal.yaml:7:19: error: 'term_separator' in 'labels' is empty [value.empty]"]
