@@ -21,8 +21,18 @@ DEFAULT_ORGANISATION = "Career Guidance Service"
 
 # Page sizes selectable with PAGE_SIZE=…, as CSS `size` values.
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
+# Page margins in mm (top, right, bottom, left), shared by the PDF and the DOCX. A5 takes
+# narrower ones with its smaller type (handout.css), so a handout keeps its page budget.
+PAGE_MARGINS_MM = {"A4": (14, 15, 17, 15), "A5": (11, 12, 14, 12), "Letter": (14, 15, 17, 15)}
+# Press versions: 3 mm of bleed (the PDF BleedBox) on a sheet 12 mm larger than the page on
+# each side, so that the crop marks sit outside the bleed, where the guillotine never cuts.
+PRINT_BLEED_MM = 3
+PRINT_MARKS_MM = 12
 # pdf/ua-1 is tagged and keeps the structure screen readers need; others for press or archive.
-PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2b", "pdf/a-3b", "pdf/x-4", "none")
+# WeasyPrint's PDF/X variants are left out: they need a CMYK output intent (an ICC profile we
+# do not ship) and write a random xmpMM:DocumentID, so they would be neither valid nor
+# reproducible.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2b", "pdf/a-3b", "none")
 
 
 @dataclass(frozen=True)

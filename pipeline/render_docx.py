@@ -37,7 +37,7 @@ from docx.text.run import Run
 from fontTools.ttLib import TTFont
 from lxml import etree
 
-from .config import FONTS_DIR, PAGE_SIZES, TEMPLATES_DIR, Settings
+from .config import FONTS_DIR, PAGE_MARGINS_MM, PAGE_SIZES, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
@@ -67,7 +67,8 @@ REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
 
 # Page geometry as in templates/handout.css (CSS page sizes in config.PAGE_SIZES).
 PAGE_MM = {"A4": (210, 297), "A5": (148, 210), "Letter": (215.9, 279.4)}
-MARGINS_MM = {"top": 14, "right": 15, "bottom": 17, "left": 15}
+MARGINS_MM = {size: dict(zip(("top", "right", "bottom", "left"), margins, strict=True))
+              for size, margins in PAGE_MARGINS_MM.items()}
 FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
 QR_MM = 22
@@ -190,7 +191,8 @@ class _Geometry:
     def __init__(self, page_size: str) -> None:
         width, height = PAGE_MM[page_size]
         self.width, self.height = Mm(width), Mm(height)
-        self.text_width = Twips(round((width - MARGINS_MM["left"] - MARGINS_MM["right"])
+        self.margins = MARGINS_MM[page_size]
+        self.text_width = Twips(round((width - self.margins["left"] - self.margins["right"])
                                       / 25.4 * 1440))
 
 
@@ -200,10 +202,8 @@ def _page_setup(document, footer_style, page_size: str) -> _Geometry:
     geometry = _Geometry(page_size)
     section = document.sections[0]
     section.page_width, section.page_height = geometry.width, geometry.height
-    section.top_margin = Mm(MARGINS_MM["top"])
-    section.right_margin = Mm(MARGINS_MM["right"])
-    section.bottom_margin = Mm(MARGINS_MM["bottom"])
-    section.left_margin = Mm(MARGINS_MM["left"])
+    for side, mm in geometry.margins.items():
+        setattr(section, f"{side}_margin", Mm(mm))
     section.header_distance = Mm(HEADER_DISTANCE_MM)
     section.footer_distance = Mm(FOOTER_DISTANCE_MM)
     section.gutter = Mm(0)

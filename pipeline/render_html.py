@@ -8,7 +8,7 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from .config import PAGE_SIZES, TEMPLATES_DIR, Settings
+from .config import PAGE_MARGINS_MM, PAGE_SIZES, PRINT_MARKS_MM, TEMPLATES_DIR, Settings
 from .khmer import ZWSP
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 
@@ -48,18 +48,27 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# Modules of white around the code: the QR standard asks for 4; 2 is what phone readers
+# need, and the page around the code is white anyway (the caption sits below the 2).
+QR_QUIET_ZONE = 2
+
+
 def qr_svg(url: str) -> Markup:
-    """Return an inline vector QR code for a URL (segno writes only path data, no text)."""
+    """Return an inline vector QR code for a URL, titled for screen readers (its /Alt)."""
     code = segno.make(url, error="m")
-    return Markup(code.svg_inline(scale=1, border=0, omitsize=True, dark="#1d2a33"))
+    return Markup(code.svg_inline(scale=1, border=QR_QUIET_ZONE, omitsize=True,
+                                  dark="#1d2a33", title=f"QR code: {url}"))
 
 
 def render_html(doc: Document, settings: Settings) -> str:
     """Return the handout as a complete HTML document."""
     page = {
+        "name": settings.page_size,
         "size": PAGE_SIZES[settings.page_size],
+        "margins": " ".join(f"{mm}mm" for mm in PAGE_MARGINS_MM[settings.page_size]),
         "for_print": settings.for_print,
         "counter_style": "khmer" if doc.digits == "khmer" else "decimal",
+        "marks_margin": f"{PRINT_MARKS_MM}mm",
     }
     template = _environment().get_template(TEMPLATE_NAME)
     return template.render(doc=doc, page=page, qr_svg=qr_svg(doc.qr_url) if doc.qr_url else None)

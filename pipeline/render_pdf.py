@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import pdf_text
-from .config import FONTS_DIR, TEMPLATES_DIR, Settings
+from .config import FONTS_DIR, PRINT_BLEED_MM, TEMPLATES_DIR, Settings
 from .errors import BuildError
 
 LOGGER = logging.getLogger(__name__)
@@ -88,6 +88,21 @@ def _local_path(url: str) -> Path | None:
     return Path(unquote(parts.path)).resolve()
 
 
+def _press_bleed_box(document, pdf) -> None:
+    """Set each page's BleedBox to the trim box plus PRINT_BLEED_MM.
+
+    WeasyPrint makes the sheet (MediaBox) as large as the CSS bleed and puts the BleedBox
+    10 pt outside the trim; the sheet is larger here only to hold the crop marks.
+    """
+    import pydyf
+
+    bleed = PRINT_BLEED_MM / 25.4 * 72
+    for number in pdf.pages["Kids"][::3]:  # pydyf keeps them flat: number, 0, "R", ...
+        page = pdf.objects[number]
+        left, top, right, bottom = page["TrimBox"]
+        page["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+
+
 class _LogCollector(logging.Handler):
     """Keep WeasyPrint's error lines: a blocked or failed fetch must fail the build."""
 
@@ -112,7 +127,11 @@ def render_pdf(html: str, settings: Settings) -> RenderedPdf:
         ).render(font_config=font_config)
         variant = None if settings.pdf_variant == "none" else settings.pdf_variant
         data = document.write_pdf(
-            pdf_variant=variant, pdf_tags=True, custom_metadata=True, uncompressed_pdf=False)
+            pdf_variant=variant, pdf_tags=True, custom_metadata=True, uncompressed_pdf=False,
+            # An /ID from the file's own content: PDF 2.0 (pdf/ua-2) requires one, and a
+            # content hash keeps identical input identical.
+            pdf_identifier=True,
+            finisher=_press_bleed_box if settings.for_print else None)
     except BaseException as exc:  # FatalURLFetchingError is a BaseException
         if type(exc).__name__ == "FatalURLFetchingError":
             raise BuildError(f"{exc}: the renderer may read only fonts/ and templates/") from exc

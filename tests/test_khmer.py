@@ -65,7 +65,7 @@ def _lines(text: str, width_mm: float):
     from weasyprint.formatting_structure import boxes
 
     weasyprint, font_config = _weasyprint()
-    html = (f'<html lang="km"><body style="margin:0; font: 11pt/1.65 \'Handout Khmer\'">'
+    html = (f'<html lang="km"><body style="margin:0; font: 11pt/1.65 \'Noto Sans Khmer\'">'
             f'<link rel="stylesheet" href="handout.css">'
             f'<p style="width:{width_mm}mm; margin:0">{text}</p></body></html>')
     document = weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/").render(
@@ -99,7 +99,19 @@ def test_lines_fit_a_narrow_column_and_break_between_words(text):
         assert prepared[position + 1] not in NO_LINE_START
 
 
-def test_without_word_breaks_khmer_overflows():
-    """Prove that the overflow check above can fail: Pango alone does not break Khmer."""
+def test_without_word_breaks_khmer_breaks_inside_words():
+    """Prove that the check above can fail: Pango alone finds no Khmer word boundaries, so
+    the lines overflow or (with overflow-wrap: break-word) end inside words."""
     (left, width), lines = _lines(NO_SPACES, 40)
-    assert max(right for _, right in lines) > left + width
+    boundaries, count = set(), 0
+    for char in insert_word_breaks(NO_SPACES):
+        if char == ZWSP:
+            boundaries.add(count)
+        else:
+            count += 1
+    ends, position = [], 0
+    for line, _ in lines[:-1]:
+        position += len(line.replace(ZWSP, ""))
+        ends.append(position)
+    overflows = max(right for _, right in lines) > left + width
+    assert overflows or any(end not in boundaries for end in ends)

@@ -31,7 +31,7 @@ from lxml import etree
 
 from pipeline import render_docx
 from pipeline.build import build
-from pipeline.config import FONTS_DIR, PAGE_SIZES, load_settings
+from pipeline.config import FONTS_DIR, PAGE_MARGINS_MM, PAGE_SIZES, load_settings
 from pipeline.errors import SetupError
 from pipeline.khmer import ZWSP, has_khmer
 from pipeline.load import load_source
@@ -449,7 +449,8 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert section.page_height / MM == pytest.approx(height_mm, abs=0.1)
     margins = (section.top_margin, section.right_margin, section.bottom_margin,
                section.left_margin)
-    assert [m / MM for m in margins] == pytest.approx([14, 15, 17, 15], abs=0.05)
+    assert [m / MM for m in margins] == pytest.approx(list(PAGE_MARGINS_MM[size]), abs=0.05)
+    assert PAGE_MARGINS_MM[size] == ((11, 12, 14, 12) if size == "A5" else (14, 15, 17, 15))
     # The quick-facts box as in the PDF: heading across the top, then label | value rows
     # with the labels in a 45 mm column, spanning the text width.
     facts = document.tables[1]
@@ -457,7 +458,8 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert facts.style.name == "Quick Facts Table"
     assert len(facts.rows[0]._tr.tc_lst) == 1 and facts.rows[0]._tr.tc_lst[0].grid_span == 2
     widths = [column.width / MM for column in facts.columns]
-    assert widths == pytest.approx([45, width_mm - 30 - 45], abs=0.1)
+    text_width = width_mm - PAGE_MARGINS_MM[size][1] - PAGE_MARGINS_MM[size][3]
+    assert widths == pytest.approx([45, text_width - 45], abs=0.1)
     assert [row.cells[0].paragraphs[0].style.name for row in facts.rows[1:]] == [
         "Quick Facts Label"] * 4
     # No two tables touch: Word would join them into one.

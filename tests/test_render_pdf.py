@@ -20,9 +20,18 @@ from pipeline.config import load_settings
 from pipeline.errors import BuildError
 from pipeline.fonts import ALL_FONTS, full_name
 from pipeline.khmer import ZWSP
+from pipeline.load import load_source
+from pipeline.prepare import prepare
 from pipeline.render_pdf import render_pdf
+from pipeline.validate import validate_sources
 
 MM = 72 / 25.4
+
+
+def _document(source: Path = SHIPPED_SOURCE):
+    handouts, diagnostics = validate_sources([load_source(source, source.name)])
+    assert handouts, [str(d) for d in diagnostics]
+    return prepare(handouts[0], load_settings())
 
 
 def _build_pdf(source: Path, out: Path, **settings) -> tuple[Path, object]:
@@ -75,11 +84,13 @@ def test_metadata_and_language(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("size", "width_mm", "height_mm"),
                          [("A4", 210, 297), ("A5", 148, 210), ("Letter", 215.9, 279.4)])
-def test_page_size(tmp_path, source_copy, size, width_mm, height_mm):
-    source = source_copy({"page_budget": 4})
-    path, report = _build_pdf(source, tmp_path, page_size=size)
+def test_page_size(tmp_path, size, width_mm, height_mm):
+    # The seed keeps its budget of one duplex sheet on every size (A5 sets smaller type).
+    path, report = _build_pdf(SHIPPED_SOURCE, tmp_path, page_size=size)
     assert not report.failed, [str(d) for d in report.diagnostics]
-    box = pypdf.PdfReader(path).pages[0].mediabox
+    reader = pypdf.PdfReader(path)
+    assert len(reader.pages) == 2
+    box = reader.pages[0].mediabox
     assert float(box.width) == pytest.approx(width_mm * MM, abs=0.5)
     assert float(box.height) == pytest.approx(height_mm * MM, abs=0.5)
 
@@ -88,14 +99,71 @@ def test_print_version_has_bleed_and_trim_boxes(tmp_path):
     path, report = _build_pdf(SHIPPED_SOURCE, tmp_path, for_print=True)
     assert not report.failed
     page = pypdf.PdfReader(path).pages[0]
-    trim, bleed = page.trimbox, page.bleedbox
-    assert float(trim.width) == pytest.approx(210 * MM, abs=0.5)
-    assert float(bleed.width) - float(trim.width) == pytest.approx(6 * MM, abs=0.5)
-    # WeasyPrint draws the crop marks inside the bleed: look for ink in the top-left corner.
+    media, trim, bleed = page.mediabox, page.trimbox, page.bleedbox
+    assert [float(v) for v in trim] == pytest.approx([0, 0, 210 * MM, 297 * MM], abs=0.01)
+    assert [float(v) for v in bleed] == pytest.approx(
+        [-3 * MM, -3 * MM, 213 * MM, 300 * MM], abs=0.01)
+    assert [float(v) for v in media] == pytest.approx(
+        [-12 * MM, -12 * MM, 222 * MM, 309 * MM], abs=0.01)
+    # Crop marks in the outer 9 mm of the sheet, none inside the bleed (the guillotine's
+    # tolerance); the page itself is white there.
     pdf = pdfium.PdfDocument(str(path))
-    image = pdf[0].render(scale=100 / 72).to_pil().convert("L")
-    corner = image.crop((0, 0, round(3 / 25.4 * 100), round(3 / 25.4 * 100)))
-    assert corner.getextrema()[0] < 128
+    dpi = 200
+    image = pdf[0].render(scale=dpi / 72).to_pil().convert("L")
+
+    def px(mm: float) -> int:
+        return round(mm / 25.4 * dpi)
+
+    # The top-left horizontal mark runs along the trim line (12 mm down) from the sheet's
+    # edge; after it, through the bleed and on into the page's top margin, all is white.
+    mark = image.crop((0, px(11), px(6), px(13)))
+    after_mark = image.crop((px(6.5), px(11), px(40), px(13)))
+    assert mark.getextrema()[0] < 128
+    assert after_mark.getextrema() == (255, 255)
+    bleed_corner = image.crop((px(9), px(9), px(30), px(30)))
+    assert bleed_corner.getextrema() == (255, 255)
+
+
+def test_variants_carry_a_file_identifier_from_their_content(tmp_path):
+    # PDF 2.0 (pdf/ua-2) requires /ID; one made from the content keeps builds identical.
+    path, report = _build_pdf(SHIPPED_SOURCE, tmp_path, pdf_variant="pdf/ua-2")
+    assert not report.failed
+    first = pypdf.PdfReader(path).trailer["/ID"]
+    again, _ = _build_pdf(SHIPPED_SOURCE, tmp_path / "again", pdf_variant="pdf/ua-2")
+    assert len(first) == 2 and pypdf.PdfReader(again).trailer["/ID"] == first
+
+
+def test_bookmarks_read_as_the_headings_without_word_breaks(shipped_pdf):
+    doc = _document()
+
+    def titles(outline):
+        for item in outline:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    expected = [doc.title, *(section.heading for section in doc.sections)]
+    assert list(titles(pypdf.PdfReader(shipped_pdf).outline)) == [
+        text.replace(ZWSP, "") for text in expected]
+
+
+def test_qr_code_has_alternative_text_and_opens_its_page(shipped_pdf):
+    reader = pypdf.PdfReader(shipped_pdf)
+    url = _document().qr_url
+    links = [annotation.get_object()["/A"]["/URI"]
+             for annotation in reader.pages[0].get("/Annots", [])]
+    assert url in links
+
+    def figures(element):
+        element = element.get_object()
+        if element.get("/S") == "/Figure":
+            yield element
+        kids = element.get("/K", [])
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
+                yield from figures(kid)
+
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    alts = [str(figure.get("/Alt")) for figure in figures(root)]
+    assert alts == [f"QR code: {url}"]
 
 
 def test_identical_input_gives_identical_bytes(tmp_path, monkeypatch):
@@ -276,3 +344,18 @@ def test_pdf_variant_is_selectable(tmp_path):
     reader = pypdf.PdfReader(path)
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert "pdfaid:part" in xmp and "/OutputIntents" in reader.trailer["/Root"]
+
+
+def test_a_word_longer_than_its_line_stays_on_the_page(tmp_path, source_copy):
+    # A pasted 600-letter word or a title without spaces once ran off the page's edge.
+    source = source_copy({"title": "Supercalifragilistic" * 10,
+                          "introduction": ["Start " + "x" * 600 + " end."]})
+    path, report = _build_pdf(source, tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    pdf = pdfium.PdfDocument(str(path))
+    page = pdf[0]
+    right_edge = page.get_width() - 15 * MM  # the A4 right margin
+    text = page.get_textpage()
+    rights = [text.get_charbox(index)[2] for index in range(text.count_chars())]
+    assert len(rights) > 800
+    assert max(rights) <= right_edge + 0.5

@@ -163,7 +163,8 @@ PARAGRAPH_STYLES = (
     ParagraphStyle("caption", "Caption", 6.5, 1.6, color=MUTED, centre=True, at_least=True,
                    priority=35),
     ParagraphStyle("footer", "Footer", 7.5, 1.6, color=MUTED,
-                   tab_right_mm=210 - render.MARGINS_MM["left"] - render.MARGINS_MM["right"]),
+                   tab_right_mm=210 - render.MARGINS_MM["A4"]["left"]
+                   - render.MARGINS_MM["A4"]["right"]),
 )
 
 OTHER_STYLES = (
@@ -361,7 +362,7 @@ def _samples(document) -> None:
     section = document.sections[0]
     width, height = render.PAGE_MM["A4"]
     section.page_width, section.page_height = Mm(width), Mm(height)
-    for side, mm in render.MARGINS_MM.items():
+    for side, mm in render.MARGINS_MM["A4"].items():
         setattr(section, f"{side}_margin", Mm(mm))
     section.header_distance = Mm(render.HEADER_DISTANCE_MM)
     section.footer_distance = Mm(render.FOOTER_DISTANCE_MM)
