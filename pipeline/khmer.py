@@ -21,6 +21,11 @@ _NO_BREAK_BEFORE = frozenset(chr(c) for c in (*range(0x17B4, 0x17D4), 0x17D4, 0x
                                                0x17D7, 0x17DD))
 
 
+# Words that lean on the next one and must not end a line: ដ៏ ("which is", before an
+# adjective: ដ៏ល្អ "good", ដ៏សំខាន់ "important").
+_NO_BREAK_AFTER = ("ដ៏",)
+
+
 def is_khmer(char: str) -> bool:
     """Return whether a character belongs to the Khmer script (letters, signs, digits)."""
     code = ord(char)
@@ -50,10 +55,18 @@ def insert_word_breaks(text: str) -> str:
     out = [pieces[0]]
     for before, after in zip(pieces, pieces[1:], strict=False):
         if (is_khmer(before[-1]) and is_khmer(after[0])
-                and after[0] not in _NO_BREAK_BEFORE):
+                and after[0] not in _NO_BREAK_BEFORE and not before.endswith(_NO_BREAK_AFTER)):
             out.append(ZWSP)
         out.append(after)
     return "".join(out)
+
+
+def keep_last_words_together(text: str) -> str:
+    """Drop the last word break of a paragraph, so that its last line is never one word."""
+    last = text.rfind(ZWSP)
+    if last == -1 or " " in text[last:]:
+        return text
+    return text[:last] + text[last + 1:]
 
 
 def shorten(text: str, limit: int) -> str:

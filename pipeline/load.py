@@ -143,6 +143,9 @@ def _read(path: Path, error: _Report) -> bytes | None:
 
 def _decode(data: bytes, error: _Report) -> str | None:
     """Return the file's text, or None after reporting one clear encoding problem."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        error(1, 1, "file is UTF-32, not UTF-8; save the file as UTF-8", "encoding.utf8")
+        return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         error(1, 1, "file is UTF-16, not UTF-8; save the file as UTF-8", "encoding.utf8")
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .config import Labels, Settings, build_timestamp, load_labels
-from .khmer import insert_word_breaks, to_khmer_digits
+from .khmer import insert_word_breaks, keep_last_words_together, to_khmer_digits
 from .model import (
     Bullets,
     Citation,
@@ -28,6 +28,8 @@ _CURRENCY_SYMBOLS = {
     "USD": ("$", True), "EUR": ("€", True), "GBP": ("£", True), "THB": ("฿", True),
     "KHR": ("៛", False), "JPY": ("¥", True), "VND": ("₫", False),
 }
+
+_LINE_BREAKS = re.compile(r"[ \t]*\n[ \t]*")
 
 # A Khmer full stop, Latin full stop, question or exclamation mark that ends a sentence.
 _SENTENCE_END = re.compile(r"(?<=[។.!?])\s")
@@ -68,7 +70,7 @@ def _facts(handout: Handout, labels: Labels) -> tuple[Fact, ...]:
         (labels["average"], f"{money(salary.average)} {period}"),
     ]
     if salary.top is not None:
-        facts.append((labels["top_earners"], f"{money(salary.top)}+"))
+        facts.append((labels["top_earners"], f"{money(salary.top)}+ {period}"))
     facts.append((labels["country"], labels.countries.get(salary.country, salary.country)))
     # Word breaks here too: on A5 and in Word these short lines wrap as well.
     return tuple(Fact(insert_word_breaks(label), insert_word_breaks(value))
@@ -82,22 +84,29 @@ def _first_sentence(paragraph: str) -> str:
 def prepare(handout: Handout, settings: Settings) -> Document:
     """Return the Document for one handout: final text, ready for any renderer."""
     labels = load_labels(handout.language, handout.labels)
-    wrap = insert_word_breaks
+
+    def wrap(text: str) -> str:
+        # A line break inside a YAML block (|) is a space, in the DOCX as in the HTML.
+        return insert_word_breaks(_LINE_BREAKS.sub(" ", text))
+
+    def body(text: str) -> str:
+        """Wrap running text, keeping its last two words on one line."""
+        return keep_last_words_together(wrap(text))
 
     def paragraphs(texts) -> Paragraphs:
-        return Paragraphs(tuple(wrap(t) for t in texts))
+        return Paragraphs(tuple(body(t) for t in texts))
 
     sections = (
         Section("introduction", wrap(labels["introduction"]),
                 (paragraphs(handout.introduction),)),
         Section("values", wrap(labels["values"]), (Terms(
-            wrap(handout.values.lead),
-            tuple(Term(wrap(i.term), wrap(i.explanation)) for i in handout.values.items),
+            body(handout.values.lead),
+            tuple(Term(wrap(i.term), body(i.explanation)) for i in handout.values.items),
             labels["term_separator"]),)),
         Section("career_path", wrap(labels["career_path"]), (paragraphs(handout.career_path),)),
         Section("salary", wrap(labels["salary"]), (paragraphs(
             fill_figures(t, handout) for t in handout.salary.narrative),)),
-        Section("tips", wrap(labels["tips"]), (Bullets(tuple(wrap(t) for t in handout.tips)),)),
+        Section("tips", wrap(labels["tips"]), (Bullets(tuple(body(t) for t in handout.tips)),)),
         Section("references", wrap(labels["references"]), (Citations(tuple(
             Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
             for r in handout.references)),)),

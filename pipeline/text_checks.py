@@ -237,8 +237,10 @@ def _check_order(report: _Reporter, scalar: _Scalar) -> None:
             message = (f"misordered Khmer cluster '{change.before}' "
                        f"({_codepoints(change.before)}); write '{change.after}' "
                        f"({_codepoints(change.after)})")
+        # Joiners (ZWJ, ZWNJ) choose glyph forms where they stand: moving one is not safe.
+        safe = not any(joiner in change.before for joiner in "\u200c\u200d")
         report.add(scalar, change.start, Severity.WARNING, message, "khmer.cluster-order",
-                   scalar.edit(change.start, change.end, change.after),
+                   scalar.edit(change.start, change.end, change.after) if safe else None,
                    f"reordered '{change.before}' to '{change.after}'")
     for match in re.finditer(_COENG_DA, scalar.value):
         report.add(scalar, match.start(), Severity.WARNING,

@@ -115,3 +115,17 @@ def test_without_word_breaks_khmer_breaks_inside_words():
         ends.append(position)
     overflows = max(right for _, right in lines) > left + width
     assert overflows or any(end not in boundaries for end in ends)
+
+
+def test_da_leans_on_the_next_word():
+    # ដ៏ ("which is") before an adjective never ends a line: ទំនាក់ទំនង​ដ៏ល្អ, not ដ៏​ល្អ.
+    assert "ដ៏\u200b" not in insert_word_breaks("ជំនាញទំនាក់ទំនងដ៏ល្អ និងដ៏សំខាន់")
+    assert "ដ៏ល្អ" in insert_word_breaks("ជំនាញទំនាក់ទំនងដ៏ល្អ")
+
+
+def test_keep_last_words_together_drops_only_the_last_break():
+    from pipeline.khmer import keep_last_words_together
+
+    assert keep_last_words_together("ក\u200bខ\u200bគ។") == "ក\u200bខគ។"
+    assert keep_last_words_together("ក\u200bខ end") == "ក\u200bខ end"  # a space follows
+    assert keep_last_words_together("no breaks") == "no breaks"

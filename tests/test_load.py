@@ -90,6 +90,13 @@ def test_control_character_junk_is_binary(tmp_path):
         "[file.binary]"]
 
 
+def test_utf32_file_is_named_as_such(tmp_path):
+    path = write(tmp_path, "utf32.yaml", MINIMAL.read_text(encoding="utf-8").encode("utf-32"))
+    assert load_timed(path) == [
+        "utf32.yaml:1:1: error: file is UTF-32, not UTF-8; save the file as UTF-8 "
+        "[encoding.utf8]"]
+
+
 def test_utf16_file(tmp_path):
     """Tell the author to save a UTF-16 file as UTF-8."""
     path = write(tmp_path, "utf16.yaml", MINIMAL.read_text(encoding="utf-8").encode("utf-16"))

@@ -6,7 +6,7 @@ import pytest
 from conftest import SHIPPED_SOURCE
 
 from pipeline.config import load_settings
-from pipeline.khmer import ZWSP, insert_word_breaks
+from pipeline.khmer import ZWSP, insert_word_breaks, keep_last_words_together
 from pipeline.load import load_source
 from pipeline.prepare import format_figure, prepare
 from pipeline.validate import validate_sources
@@ -22,8 +22,9 @@ def test_every_text_the_reader_sees_carries_its_word_breaks():
     # The quick facts and citations once skipped this and reached Word with none.
     doc = _document()
     from_config = {doc.organisation, doc.page_label}  # set in footers as one line
-    unbroken = [text for text in doc.texts()
-                if text not in from_config and insert_word_breaks(text) != text]
+    unbroken = [text for text in doc.texts() if text not in from_config
+                and text not in (insert_word_breaks(text),
+                                 keep_last_words_together(insert_word_breaks(text)))]
     assert unbroken == []
     average = doc.facts[1]
     assert (average.label, average.value) == ("ប្រាក់ខែ\u200bមធ្យម", "$62,000 ក្នុង\u200bមួយឆ្នាំ")
@@ -39,3 +40,22 @@ def test_every_text_the_reader_sees_carries_its_word_breaks():
 def test_figures_are_written_as_readers_write_them(value, currency, digits, expected):
     assert format_figure(value, currency, digits) == expected
     assert ZWSP not in expected
+
+
+def test_running_text_keeps_its_last_two_words_on_one_line():
+    doc = _document()
+    intro = doc.sections[0].blocks[0].paragraphs[0]
+    assert intro.endswith("ក្រុមហ៊ុន\u200bផងដែរ។")
+    assert insert_word_breaks(intro).endswith("ក្រុមហ៊ុន\u200bផង\u200bដែរ។")
+    # Headings, labels and facts are short: they keep every break.
+    assert doc.facts[1].value == "$62,000 ក្នុង\u200bមួយឆ្នាំ"
+
+
+def test_top_earners_are_per_period_like_the_other_figures():
+    assert _document().facts[2].value == "$100,000+ ក្នុង\u200bមួយឆ្នាំ"
+
+
+def test_a_line_break_inside_a_yaml_block_is_a_space(source_copy):
+    source = source_copy({"tips": ["ធ្វើការ\nឱ្យ\n  បានល្អ", "Listen\nfirst."]})
+    tips = _document(source).sections[4].blocks[0].items
+    assert [t.replace(ZWSP, "") for t in tips] == ["ធ្វើការ ឱ្យ បានល្អ", "Listen first."]

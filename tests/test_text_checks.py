@@ -136,6 +136,13 @@ def test_ambiguous_findings_are_never_fixed(tmp_path, value):
     assert [f.edit for f in _findings(tmp_path, value)] == [None]
 
 
+def test_a_joiner_is_never_moved_to_another_letter(tmp_path):
+    # pheasa would put the ZWNJ after ក, where it shapes a different pair of letters.
+    findings = _findings(tmp_path, "ក\u200dខ\u200c")
+    assert [(f.diagnostic.rule, f.edit) for f in findings if f.diagnostic.rule ==
+            "khmer.cluster-order"] == [("khmer.cluster-order", None)]
+
+
 def test_double_quoted_escapes_are_reported_but_not_fixed(tmp_path):
     findings = _findings(tmp_path, '"\\u1780\\u17c1\\u17b8"')
     assert [f.diagnostic.rule for f in findings] == ["khmer.cluster-order"]
