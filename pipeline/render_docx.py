@@ -73,8 +73,13 @@ FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
 QR_MM = 22
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
-FACT_LABEL_MM = 45  # the label column of the quick facts, as .fact dt in handout.css
+# The label column of the quick facts, as .fact dt in handout.css.
+FACT_LABEL_MM = {"A4": 45, "A5": 36, "Letter": 45}
 FACTS_BOTTOM_PADDING_MM = 2  # as the padding of .facts
+
+# Type on A5 is smaller, as in handout.css (9 pt body instead of 11 pt), so that a handout
+# keeps its page budget there too.
+TYPE_SCALE = {"A5": 9 / 11}
 
 # Where a language's Latin text and its Khmer text are proofed (w:lang, dc:language).
 LOCALES = {"km": "km-KH", "en": "en-US"}
@@ -97,6 +102,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     document, styles = _open_reference()
     writer = _Writer(document, styles)
     geometry = _page_setup(document, styles[FOOTER], settings.page_size)
+    _scale_type(document, TYPE_SCALE.get(settings.page_size, 1.0))
     _clear_body(document)
     writer.masthead(doc, geometry)
     writer.facts(doc, geometry)
@@ -176,6 +182,15 @@ def _style_fonts(document, styles: dict, slot: str = "cs") -> dict[str, str]:
     return result
 
 
+def _scale_type(document, factor: float) -> None:
+    """Scale every font size the styles set (Latin and Khmer alike), in this document only."""
+    if factor == 1.0:
+        return
+    for tag in ("w:sz", "w:szCs"):
+        for size in document.styles.element.iter(qn(tag)):
+            size.set(qn("w:val"), str(max(2, round(int(size.get(qn("w:val"))) * factor))))
+
+
 def _clear_body(document) -> None:
     """Drop whatever text the reference document holds; keep its section settings."""
     body = document.element.body
@@ -190,6 +205,7 @@ def _clear_body(document) -> None:
 class _Geometry:
     def __init__(self, page_size: str) -> None:
         width, height = PAGE_MM[page_size]
+        self.page_size = page_size
         self.width, self.height = Mm(width), Mm(height)
         self.margins = MARGINS_MM[page_size]
         self.text_width = Twips(round((width - self.margins["left"] - self.margins["right"])
@@ -315,7 +331,7 @@ class _Writer:
         # masthead and the box apart, and gives the gap the PDF has between them.
         self.paragraph(SPACER)
         total = geometry.text_width.twips
-        label = Mm(FACT_LABEL_MM).twips
+        label = Mm(FACT_LABEL_MM[geometry.page_size]).twips
         table = self.table([label, total - label], FACTS_TABLE, rows=1 + len(doc.facts))
         heading, spanned = table.rows[0].cells
         heading._tc.getparent().remove(spanned._tc)

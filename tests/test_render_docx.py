@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import ROOT, SHIPPED_SOURCE
+from docx.oxml.ns import qn
 from fontTools.ttLib import TTFont
 from helpers_docx import (
     NS,
@@ -103,10 +104,17 @@ def libreoffice_pdfs(shipped_docx, tmp_path_factory):
     handout = folder / "account-manager.docx"
     handout.write_bytes(shipped_docx.read_bytes())
     control = _without_embedded_fonts(shipped_docx, folder / "control.docx")
-    results = convert_to_pdf([handout, control], fontconfig_without_khmer(folder))
+    other_sizes = {}
+    for size in ("A5", "Letter"):
+        built = _build_docx(SHIPPED_SOURCE, folder / size, page_size=size)
+        other_sizes[size] = folder / f"{size}.docx"
+        other_sizes[size].write_bytes(built.read_bytes())
+    results = convert_to_pdf([handout, control, *other_sizes.values()],
+                             fontconfig_without_khmer(folder))
     for file, (_, seconds) in results.items():
         print(f"LibreOffice converted {file.name} in {seconds:.1f} s")
-    return results[handout][0], results[control][0]
+    return {"A4": results[handout][0], "control": results[control][0],
+            **{size: results[file][0] for size, file in other_sizes.items()}}
 
 
 def _postscript_name(file: str) -> str:
@@ -115,7 +123,7 @@ def _postscript_name(file: str) -> str:
 
 
 def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
-    pdf, control = libreoffice_pdfs
+    pdf, control = libreoffice_pdfs["A4"], libreoffice_pdfs["control"]
     used = pdf_font_names(pdf)
     ours = {_postscript_name(file) for file in EMBEDDED.values()}
     assert {"NotoSansKhmer-Regular", "NotoSansKhmer-Bold", "NotoSerifKhmer-Bold",
@@ -126,8 +134,14 @@ def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
     assert not any(name.startswith("Noto") for name in pdf_font_names(control))
 
 
+@pytest.mark.parametrize("size", ["A5", "Letter"])
+def test_libreoffice_output_fits_the_budget_on_other_page_sizes(libreoffice_pdfs, size):
+    # A5 scales the styles' type (as handout.css does) to keep one duplex sheet.
+    assert pdf_pages(libreoffice_pdfs[size]) <= _handout().page_budget
+
+
 def test_libreoffice_output_fits_the_page_budget_and_has_no_broken_clusters(libreoffice_pdfs):
-    pdf, _ = libreoffice_pdfs
+    pdf = libreoffice_pdfs["A4"]
     assert pdf_pages(pdf) <= _handout().page_budget
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -459,7 +473,13 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert len(facts.rows[0]._tr.tc_lst) == 1 and facts.rows[0]._tr.tc_lst[0].grid_span == 2
     widths = [column.width / MM for column in facts.columns]
     text_width = width_mm - PAGE_MARGINS_MM[size][1] - PAGE_MARGINS_MM[size][3]
-    assert widths == pytest.approx([45, text_width - 45], abs=0.1)
+    # Type as in handout.css: 9 pt on A5, 11 pt elsewhere, Khmer (cs) size alike.
+    normal = document.styles["Normal"].element.rPr
+    expected_half_points = "18" if size == "A5" else "22"
+    assert normal.find(qn("w:sz")).get(qn("w:val")) == expected_half_points
+    assert normal.find(qn("w:szCs")).get(qn("w:val")) == expected_half_points
+    label = 36 if size == "A5" else 45
+    assert widths == pytest.approx([label, text_width - label], abs=0.1)
     assert [row.cells[0].paragraphs[0].style.name for row in facts.rows[1:]] == [
         "Quick Facts Label"] * 4
     # No two tables touch: Word would join them into one.
