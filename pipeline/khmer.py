@@ -21,6 +21,14 @@ _NO_BREAK_BEFORE = frozenset(chr(c) for c in (*range(0x17B4, 0x17D4), 0x17D4, 0x
                                                0x17D7, 0x17DD))
 
 
+# Invisible characters that take the script of the text around them.
+_NEUTRAL = frozenset({ZWSP, "\u200c", "\u200d", "\u2060"})
+_COENG = "\u17d2"
+_REPETITION = "ៗ"
+_ET_CETERA = "។ល។"
+# Signs that may follow a bare final consonant (បាត់: ត + ់).
+_FINAL_SIGNS = frozenset(chr(c) for c in range(0x17C9, 0x17D2))
+
 # Words that lean on the next one and must not end a line: ដ៏ ("which is", before an
 # adjective: ដ៏ល្អ "good", ដ៏សំខាន់ "important").
 _NO_BREAK_AFTER = ("ដ៏",)
@@ -51,14 +59,52 @@ def insert_word_breaks(text: str) -> str:
     text = text.replace(ZWSP, "")
     if not has_khmer(text):
         return text
-    pieces = list(LineBreaker(text, _khmer_locale()))
+    if _REPETITION in text:
+        # ICU's dictionary misreads the word before ៗ (កំពូលៗ → កំ|ពូលៗ): segment the text
+        # around each ៗ on its own, keep ៗ with its word, and allow a break after it.
+        parts = text.split(_REPETITION)
+        out = insert_word_breaks(parts[0])
+        for part in parts[1:]:
+            out += _REPETITION
+            if part and is_khmer(part[0]) and part[0] not in _NO_BREAK_BEFORE:
+                out += ZWSP
+            out += insert_word_breaks(part)
+        return out
+    pieces = _join_bare_finals(list(LineBreaker(text, _khmer_locale())))
     out = [pieces[0]]
     for before, after in zip(pieces, pieces[1:], strict=False):
-        if (is_khmer(before[-1]) and is_khmer(after[0])
-                and after[0] not in _NO_BREAK_BEFORE and not before.endswith(_NO_BREAK_AFTER)):
+        if _may_break(before, after):
             out.append(ZWSP)
         out.append(after)
     return "".join(out)
+
+
+def _may_break(before: str, after: str) -> bool:
+    """Return whether a word break may go between two of ICU's pieces of Khmer text."""
+    return (is_khmer(before[-1]) and is_khmer(after[0])
+            and after[0] not in _NO_BREAK_BEFORE
+            # never between a coeng and its consonant (ហ្វ្|រី prints a full-size រ)
+            and not before.endswith(_COENG)
+            and not before.endswith(_NO_BREAK_AFTER)
+            and not (before.endswith("។") and after.startswith(_ET_CETERA[1:])))
+
+
+def _join_bare_finals(pieces: list[str]) -> list[str]:
+    """Join a piece that is one bare consonant (with a sign) to the piece before it.
+
+    On words it does not know, ICU cuts off a syllable's final consonant (ម៉ា|ណែ|ត); a line
+    that starts with that lone letter reads as nonsense.
+    """
+    joined = [pieces[0]]
+    for piece in pieces[1:]:
+        core = piece.rstrip()
+        bare = (core and 0x1780 <= ord(core[0]) <= 0x17A2
+                and all(c in _FINAL_SIGNS for c in core[1:]))
+        if bare and is_khmer(joined[-1][-1]) and not joined[-1][-1].isspace():
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return joined
 
 
 def keep_last_words_together(text: str) -> str:
@@ -91,7 +137,8 @@ def script_runs(text: str) -> list[tuple[str, bool]]:
     """
     runs: list[tuple[str, bool]] = []
     for char in text:
-        neutral = char.isspace() or char == ZWSP
+        # Joiners belong to the letters around them: ស៊‌ី shapes as one Khmer run.
+        neutral = char.isspace() or char in _NEUTRAL
         khmer = is_khmer(char)
         if runs and (neutral or runs[-1][1] == khmer):
             runs[-1] = (runs[-1][0] + char, runs[-1][1])

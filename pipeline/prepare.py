@@ -25,7 +25,8 @@ from .model import (
 
 # Symbol and whether it goes before the figure; other currencies are written with their code.
 _CURRENCY_SYMBOLS = {
-    "USD": ("$", True), "EUR": ("€", True), "GBP": ("£", True), "THB": ("฿", True),
+    # (THB is written as a code: the bundled fonts have no ฿.)
+    "USD": ("$", True), "EUR": ("€", True), "GBP": ("£", True),
     "KHR": ("៛", False), "JPY": ("¥", True), "VND": ("₫", False),
 }
 

@@ -17,7 +17,7 @@ import pheasa
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .fonts import glyph_problems
-from .khmer import has_khmer
+from .khmer import has_khmer, script_runs
 from .load import CONTROL_CHARACTERS, LoadedSource, line_starts
 from .model import Diagnostic, Severity
 
@@ -42,15 +42,22 @@ _LATIN_DIGITS = re.compile("[0-9]")
 # Limon fonts map Khmer glyphs onto ASCII and Latin-1: words such as "GñkRKb;RKgKNnI" mix
 # capitals into lower case and put ; [ ] \\ inside words. Possessive quantifiers: a long run
 # of letters must not make the search backtrack (it took minutes on a 200 KB line).
-_LIMON_WORD = re.compile(r"[A-Za-z\u00c0-\u00ff]++(?:[;\[\]\\|`'][A-Za-z\u00c0-\u00ff]++)++"
+_LIMON_WORD = re.compile(r"[A-Za-z\u00c0-\u00ff]++(?:[;\[\]\\|`][A-Za-z\u00c0-\u00ff]++)++"
                          r"|[a-z\u00df-\u00ff][A-Z\u00c0-\u00de][A-Za-z\u00c0-\u00ff]*+")
 # Names written in camel case, which Limon's one-letter case flips resemble: PowerPoint,
 # LinkedIn, YouTube, iPhone, eBay, MySQL, iOS, McDonald's. Plain ASCII letters only.
-_CAMEL_CASE_NAME = re.compile(r"(?:[a-z]++|[A-Z][a-z]++)(?:[A-Z][a-z]++)*+[A-Z]*+(?:'s)?")
-_WORD_PUNCTUATION = ".,:!?()\"“”"
+_CAMEL_CASE_NAME = re.compile(r"(?:[a-z]++|[A-Z][a-z]++)(?:[A-Z][a-z]++)*+[A-Z]*+")
+# Words are split at spaces and at what joins English words: iOS/Android, e-mail, U.S.
+_WORD_SPLIT = re.compile(r"[\s/\-–—.,:!?()\"“”«»&+]+")
+_ADDRESS = re.compile(r"\S+://\S+|www\.\S+|\S+@\S+\.\S+")
 # Bidirectional controls reorder the characters around them when printed: the handout would
 # say something else than the source reads in an editor (the "Trojan Source" trick).
 _BIDI_CONTROLS = {chr(c): f"U+{c:04X}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# pheasa's structure issues that print wrongly: a coeng without its consonant (V1), a mark
+# that does not fit its syllable (V4) or has no base (V5).
+_BROKEN_STRUCTURE = frozenset({"V1", "V4", "V5"})
+# A sign typed twice (កំំ, ក់់): HarfBuzz stacks both where one is seen.
+_DOUBLED_SIGN = re.compile("([\u17c6-\u17d1\u17d3\u17dd])\\1")
 # Salary placeholders are filled in only in the salary narrative.
 _PLACEHOLDER = re.compile(r"\{(base_min|base_max|average|top)\}")
 
@@ -180,7 +187,9 @@ def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
         if scalar.field in _NOT_TEXT or not scalar.value.strip():
             continue  # codes are checked by the validator, and so is empty text
         khmer_field = khmer_handout and scalar.field not in _LATIN_FIELDS
-        _check_glyphs(report, scalar)
+        circles = _check_glyphs(report, scalar)
+        if has_khmer(scalar.value):
+            _check_structure(report, scalar, circles)
         if khmer_field:
             _check_legacy(report, scalar)
             _check_digits(report, scalar, digits)
@@ -196,25 +205,71 @@ def check_text(loaded: LoadedSource, file_text: str) -> list[Finding]:
     return report.findings
 
 
-def _check_glyphs(report: _Reporter, scalar: _Scalar) -> None:
+def _check_glyphs(report: _Reporter, scalar: _Scalar) -> set[int]:
+    """Report what the fonts cannot draw; return where dotted circles were reported."""
+    circles = set()
     for problem in glyph_problems(scalar.value):
         if CONTROL_CHARACTERS.fullmatch(problem.text) or problem.text in _BIDI_CONTROLS:
             continue  # reported as such, with a better message
         rule = "khmer.dotted-circle" if problem.kind == "dotted-circle" else "glyph.missing"
         report.add(scalar, problem.start, Severity.ERROR, problem.describe(), rule)
+        if problem.kind == "dotted-circle":
+            circles.update(range(problem.start, problem.start + len(problem.text)))
+    return circles
+
+
+def _check_structure(report: _Reporter, scalar: _Scalar, circles: set[int]) -> None:
+    """Report clusters that print wrongly without a dotted circle (HarfBuzz draws a coeng at
+    a word's end, a vowel on a digit or a doubled sign silently)."""
+    value = scalar.value
+    # Misordered clusters HarfBuzz puts right are warnings of their own (khmer.cluster-order).
+    reordered = {index for change in pheasa.normalize(value, report=True,
+                                                      preserve_coeng_da=True).changes
+                 for index in range(change.start, change.end)}
+    issues = [(i.start, i.end, i.message) for i in pheasa.validate(value)
+              if i.code in _BROKEN_STRUCTURE and not reordered.intersection(range(i.start, i.end))]
+    issues += [(m.start(), m.end(), "the same sign twice") for m in _DOUBLED_SIGN.finditer(value)]
+    covered = 0  # one error per broken cluster, the first thing wrong with it
+    for start, end, message in sorted(issues):
+        if start < covered or circles.intersection(range(start, end)):
+            continue  # already reported, here or with its dotted circle
+        covered = end
+        while covered < len(value) and "\u17b6" <= value[covered] <= "\u17d3":
+            covered += 1  # the rest of the cluster's marks
+        first = start
+        while first > 0 and not value[first - 1].isspace() and start - first < 3:
+            first -= 1  # show the letters it sits on
+        piece = value[first:end]
+        report.add(scalar, start, Severity.ERROR,
+                   f"broken Khmer cluster '{piece}' ({_codepoints(piece)}): {message}; "
+                   "it would print wrongly", "khmer.broken-cluster")
 
 
 def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
-    if has_khmer(scalar.value):
-        return
+    """Report Limon-font text: a whole field of it, or a run of it beside Unicode Khmer."""
     visible = "".join(c for c in scalar.value if c not in _BIDI_CONTROLS and c not in _INVISIBLE)
-    words = [w.strip(_WORD_PUNCTUATION) for w in visible.split()]
-    odd = [w for w in words if _LIMON_WORD.search(w) and not _CAMEL_CASE_NAME.fullmatch(w)]
-    if odd and len(odd) * 3 >= len(words):
-        report.add(scalar, 0, Severity.ERROR,
-                   f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
-                   f"('{odd[0]}'), not Unicode Khmer; retype it with a Unicode Khmer keyboard",
-                   "khmer.legacy-font")
+    visible = _ADDRESS.sub(" ", visible)  # web and e-mail addresses are Latin by nature
+    if has_khmer(visible):
+        # Pasted into Khmer text: a Latin run of three words or more, half of them odd.
+        runs, share, least = [r for r, khmer in script_runs(visible) if not khmer], 2, 3
+    else:
+        runs, share, least = [visible], 3, 1
+    for run in runs:
+        words = [w for w in _WORD_SPLIT.split(run) if w]
+        odd = [w for w in words if _looks_like_limon(w)]
+        if len(words) >= least and odd and len(odd) * share >= len(words):
+            report.add(scalar, 0, Severity.ERROR,
+                       f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
+                       f"('{odd[0]}'), not Unicode Khmer; retype it with a Unicode Khmer "
+                       "keyboard", "khmer.legacy-font")
+            return
+
+
+def _looks_like_limon(word: str) -> bool:
+    # English keeps apostrophes between letters (Don't, O'Reilly, CEO's): judge the parts.
+    parts = [part for part in word.split("'") if part]
+    return any(_LIMON_WORD.search(part) and not _CAMEL_CASE_NAME.fullmatch(part)
+               for part in parts)
 
 
 def _check_digits(report: _Reporter, scalar: _Scalar, style: str) -> None:
@@ -250,12 +305,13 @@ def _check_order(report: _Reporter, scalar: _Scalar) -> None:
 
 def _check_khmer_spacing(report: _Reporter, scalar: _Scalar) -> None:
     value = scalar.value
-    for match in re.finditer("។(?=[\u1780-\u17b3])", value):
+    # ។ល។ ("etc.") is one sign: no space inside it, and a space before it is usual.
+    for match in re.finditer("។(?!ល។)(?=[\u1780-\u17b3])", value):
         at = match.end()
         report.add(scalar, match.start(), Severity.WARNING,
                    "no space after '។' before the next sentence", "khmer.space-after-stop",
                    scalar.edit(at, at, " "), "added a space after '។'")
-    for match in re.finditer(" +(?=[។៖])", value):
+    for match in re.finditer(" +(?=[។៖])(?!។ល។)", value):
         mark = value[match.end()]
         report.add(scalar, match.start(), Severity.WARNING, f"space before '{mark}'",
                    "khmer.space-before-mark", scalar.edit(match.start(), match.end(), ""),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import TEMPLATES_DIR
 from pipeline.khmer import (
@@ -129,3 +131,36 @@ def test_keep_last_words_together_drops_only_the_last_break():
     assert keep_last_words_together("ក\u200bខ\u200bគ។") == "ក\u200bខគ។"
     assert keep_last_words_together("ក\u200bខ end") == "ក\u200bខ end"  # a space follows
     assert keep_last_words_together("no breaks") == "no breaks"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # never between a coeng and its consonant: ហ្វ្|រី printed a full-size រ
+    ("ហ្វ្រីឡែន", "ហ្វ្រី|ឡែន"),
+    ("ស្ត្រេស", "ស្ត្រេស"),
+    # a lone final consonant stays with its syllable (ICU: ម៉ា|ណែ|ត)
+    ("ម៉ាណែត", "ម៉ា|ណែត"),
+    ("ស្មាតហ្វូន", "ស្មាត|ហ្វូន"),
+    # ៗ repeats the word before it, which ICU misreads (កំ|ពូលៗ)
+    ("កំពូលៗ", "កំពូលៗ"),
+    ("ក្រុមហ៊ុនធំៗ", "ក្រុមហ៊ុន|ធំៗ"),
+    ("បុរសៗនិងស្ត្រី", "បុរសៗ|និង|ស្ត្រី"),
+    # ។ល។ ("etc.") is one sign
+    ("ម្នាស់។ល។ និងបន្លែ", "ម្នាស់។ល។ និង|បន្លែ"),
+])
+def test_word_breaks_fall_between_syllables(text, expected):
+    assert insert_word_breaks(text).replace(ZWSP, "|") == expected
+
+
+KHMER_TEXT = st.text(st.sampled_from([chr(c) for c in range(0x1780, 0x17DE)] + [" ", "ៗ"]),
+                     min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(KHMER_TEXT)
+def test_no_word_break_inside_a_cluster(text):
+    prepared = insert_word_breaks(text)
+    assert prepared.replace(ZWSP, "") == text
+    for index, char in enumerate(prepared):
+        if char == ZWSP:
+            assert prepared[index - 1] != "\u17d2", prepared  # after a coeng
+            assert prepared[index + 1] not in NO_LINE_START, prepared

@@ -59,3 +59,12 @@ def test_a_line_break_inside_a_yaml_block_is_a_space(source_copy):
     source = source_copy({"tips": ["ធ្វើការ\nឱ្យ\n  បានល្អ", "Listen\nfirst."]})
     tips = _document(source).sections[4].blocks[0].items
     assert [t.replace(ZWSP, "") for t in tips] == ["ធ្វើការ ឱ្យ បានល្អ", "Listen first."]
+
+
+def test_every_currency_symbol_is_in_the_bundled_fonts():
+    # ฿ was not, and a THB handout passed check, then failed to print.
+    from pipeline.fonts import glyph_problems
+    from pipeline.prepare import _CURRENCY_SYMBOLS
+
+    assert [symbol for symbol, _ in _CURRENCY_SYMBOLS.values() if glyph_problems(symbol)] == []
+    assert format_figure(1200, "THB") == "1,200 THB"

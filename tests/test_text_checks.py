@@ -49,6 +49,16 @@ CASES = [
     ("GñkRKb;RKgKNnI CaGñkCMnaj", "x.yaml:3:5: error: 'tips' looks like legacy Limon-font text "
                                   "('GñkRKb;RKgKNnI'), not Unicode Khmer; retype it with a "
                                   "Unicode Khmer keyboard [khmer.legacy-font]"),
+    # broken clusters HarfBuzz draws without a dotted circle, wrongly all the same
+    ("ការងារ្ ល្អ", "x.yaml:3:11: error: broken Khmer cluster 'ងារ្' (U+1784 U+17B6 U+179A "
+                    "U+17D2): coeng is not followed by a base; it would print wrongly "
+                    "[khmer.broken-cluster]"),
+    ("កំំ", "x.yaml:3:6: error: broken Khmer cluster 'កំំ' (U+1780 U+17C6 U+17C6): the same "
+            "sign twice; it would print wrongly [khmer.broken-cluster]"),
+    # Limon text pasted into a Khmer sentence
+    ("ការងារ GñkRKb;RKgKNnI CaGñkCMnaj eFVIkar",
+     "x.yaml:3:5: error: 'tips' looks like legacy Limon-font text ('GñkRKb;RKgKNnI'), not "
+     "Unicode Khmer; retype it with a Unicode Khmer keyboard [khmer.legacy-font]"),
     # warnings: prints fine, breaks search and sorting
     ("កេីត", "x.yaml:3:5: warning: misordered Khmer cluster 'កេី' (U+1780 U+17C1 U+17B8); "
              "write 'កើ' (U+1780 U+17BE) [khmer.cluster-order]"),
@@ -101,9 +111,27 @@ def test_english_fields_are_not_legacy_text(tmp_path):
 
 @pytest.mark.parametrize("value", [
     "Microsoft PowerPoint", "LinkedIn", "YouTube, iPhone, eBay.", "MySQL (iOS)", "McDonald's",
+    "iOS/Android", "JavaScript/TypeScript", "Don't give up", "O'Reilly", "SAP's ERP",
+    "L'Oréal", "https://www.LinkedIn.com", "ការងារ IT និង HR នៅ Microsoft Office",
+    # a joiner after the shifter is allowed (ស៊‌ី): no dotted circle, only the invisible note
 ])
 def test_names_in_camel_case_are_not_legacy_text(tmp_path, value):
     # Brand names in a Khmer handout's tips once stopped the build as "Limon text".
+    assert _messages(tmp_path, value) == []
+
+
+def test_a_vowel_on_a_digit_is_a_broken_cluster(tmp_path):
+    assert _messages(tmp_path, "១ា", extra="digits: khmer\n") == [
+        "x.yaml:4:6: error: broken Khmer cluster '១ា' (U+17E1 U+17B6): U+17B6 has no base "
+        "before it; it would print wrongly [khmer.broken-cluster]"]
+
+
+def test_a_joiner_inside_a_cluster_is_not_a_broken_cluster(tmp_path):
+    assert [f.diagnostic.rule for f in _findings(tmp_path, "ស៊\u200cី")] == ["text.invisible"]
+
+
+@pytest.mark.parametrize("value", ["ចេក ស្វាយ ម្នាស់ ។ល។", "ម្នាស់។ល។ និងបន្លែ"])
+def test_et_cetera_sign_is_left_alone(tmp_path, value):
     assert _messages(tmp_path, value) == []
 
 
