@@ -15,6 +15,14 @@ PAGE_SIZE   ?= A4
 PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
 BENCH_RUNS  ?= 5
+PAGE_SIZES  := A4 A5 Letter
+PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
+ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
+$(error PAGE_SIZE=$(PAGE_SIZE) is not one of: $(PAGE_SIZES))
+endif
+ifeq ($(filter $(PDF_VARIANT),$(PDF_VARIANTS)),)
+$(error PDF_VARIANT=$(PDF_VARIANT) is not one of: $(PDF_VARIANTS))
+endif
 # Dates in the outputs: the last commit that touched the sources, so rebuilds are identical.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(SOURCES_DIR) 2>/dev/null)
 # Exported only when known: an empty value makes fontconfig complain on every run.
@@ -55,7 +63,9 @@ PRINT := $(IDS:%=$(OUTPUT_DIR)/print/%.pdf)
 DOCXS := $(IDS:%=$(OUTPUT_DIR)/docx/%.docx)
 
 VENV_STAMP := $(VENV)/.installed
-PIP_FILTER := { grep -v -e '^WARNING: Location .* is ignored' -e 'BuildBackendWarning' || true; }
+# pip's output is kept in a log and shown only when it fails: on success it is noise (mirror
+# warnings from pip.conf, setuptools' notices) that a new user would take for trouble.
+PIP_QUIET = > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 RUN := $(VENV)/bin/python -m pipeline
 STRICT_FLAG := $(if $(STRICT),--strict)
 
@@ -69,7 +79,7 @@ STRICT_FLAG := $(if $(STRICT),--strict)
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1]"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 	@echo
 	@echo "sources: $(SOURCES_DIR)/*.yaml ($(words $(SOURCES)) found); outputs: $(OUTPUT_DIR)/"
@@ -81,9 +91,9 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@PYTHON=$(PYTHON) tools/ensure-system-packages
 	@rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	@# pip.conf on some machines names local mirrors that do not exist: hide that noise only.
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_FILTER)
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]' 2>&1 | $(PIP_FILTER)
+	@echo "installing the Python packages into $(VENV) (a minute or two, once)"
+	@$(VENV)/bin/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
+	@$(VENV)/bin/python -m pip install --quiet -e '.[test]' $(PIP_QUIET)
 	@touch $@
 
 check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too
@@ -141,4 +151,4 @@ clean: ## Remove generated outputs
 		$(PDF_SETTINGS)
 
 distclean: clean ## Remove outputs and the virtual environment
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

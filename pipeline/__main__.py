@@ -84,8 +84,9 @@ def cmd_check(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     _, _, failed, errors, warnings = _check(files, args.strict)
+    strict = " (--strict: warnings fail the check)" if args.strict and warnings else ""
     _say(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
-          f"{_plural(warnings, 'warning')}")
+         f"{_plural(warnings, 'warning')}{strict}")
     return 1 if failed else 0
 
 
@@ -112,9 +113,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                    debug=args.debug)
     _print_diagnostics(report.diagnostics)
     failed = sum(1 for d in report.diagnostics if d.is_error)
-    _say(f"{args.format}: {_plural(len(report.written), 'file')} written from "
-          f"{_plural(report.sources, 'source')}, {_plural(failed, 'error')} "
-          f"in {time.monotonic() - started:.1f} s")
+    _say(f"{args.format}: {_plural(len(report.written), 'file')} written for "
+         f"{report.built} of {_plural(report.sources, 'source')}, {_plural(failed, 'error')} "
+         f"in {time.monotonic() - started:.1f} s")
     return 1 if report.failed else 0
 
 

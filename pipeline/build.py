@@ -31,6 +31,7 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: int = 0
+    built: int = 0  # sources rendered and written
 
     @property
     def failed(self) -> bool:
@@ -89,8 +90,15 @@ def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
         raise ValueError(f"unknown format {fmt!r}")
     report = BuildReport(sources=len(files))
     handouts, report.diagnostics = validate_sources(load_source(f, display(f)) for f in files)
-    for number, handout in enumerate(handouts, start=1):
-        where = display(handout.source)
+    valid = {handout.source: handout for handout in handouts}
+    total = len(files)
+    for number, source in enumerate(files, start=1):
+        where = display(source)
+        handout = valid.get(source)
+        if handout is None:
+            if progress:
+                progress(f"[{number}/{total}] {where}: not built, it has errors (see below)")
+            continue
         try:
             outputs = _outputs(handout, fmt, settings, out_dir)
             for path, data in outputs.items():
@@ -108,10 +116,11 @@ def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
                 "run 'python -m pipeline --debug ...' for the traceback and report it")
             report.diagnostics.append(Diagnostic(where, None, None, Severity.ERROR, message))
             if progress:
-                progress(f"[{number}/{len(handouts)}] {where}: failed")
+                progress(f"[{number}/{total}] {where}: failed (see below)")
             continue
         if progress:
             shown = ", ".join(display(p) for p in outputs)
-            progress(f"[{number}/{len(handouts)}] {where} → {shown}")
+            progress(f"[{number}/{total}] {where} → {shown}")
+        report.built += 1
     report.diagnostics.sort(key=Diagnostic.sort_key)
     return report

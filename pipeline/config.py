@@ -24,6 +24,9 @@ PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
 # Page margins in mm (top, right, bottom, left), shared by the PDF and the DOCX. A5 takes
 # narrower ones with its smaller type (handout.css), so a handout keeps its page budget.
 PAGE_MARGINS_MM = {"A4": (14, 15, 17, 15), "A5": (11, 12, 14, 12), "Letter": (14, 15, 17, 15)}
+# Modules of white around a QR code: the standard asks for 4; 2 is what phone readers need,
+# and the page around the code is white anyway.
+QR_QUIET_ZONE = 2
 # Press versions: 3 mm of bleed (the PDF BleedBox) on a sheet 12 mm larger than the page on
 # each side, so that the crop marks sit outside the bleed, where the guillotine never cuts.
 PRINT_BLEED_MM = 3

@@ -39,7 +39,8 @@ _BINARY_MIN_CONTROLS = 16
 
 # Hints for the YAML mistakes people make most, keyed by the start of PyYAML's problem.
 _SYNTAX_HINTS = {
-    "mapping values are not allowed here": "put text that contains ': ' in quotes",
+    "mapping values are not allowed here": "put text that contains ': ' or ends with ':' "
+                                           "in quotes, or check this line's indentation",
     "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
     "found character '@' that cannot start any token": "put text that starts with @ in quotes",
     "found character '`' that cannot start any token": "put text that starts with ` in quotes",

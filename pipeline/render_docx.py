@@ -37,7 +37,14 @@ from docx.text.run import Run
 from fontTools.ttLib import TTFont
 from lxml import etree
 
-from .config import FONTS_DIR, PAGE_MARGINS_MM, PAGE_SIZES, TEMPLATES_DIR, Settings
+from .config import (
+    FONTS_DIR,
+    PAGE_MARGINS_MM,
+    PAGE_SIZES,
+    QR_QUIET_ZONE,
+    TEMPLATES_DIR,
+    Settings,
+)
 from .errors import SetupError
 from .khmer import ZWSP, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
@@ -71,7 +78,7 @@ MARGINS_MM = {size: dict(zip(("top", "right", "bottom", "left"), margins, strict
               for size, margins in PAGE_MARGINS_MM.items()}
 FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
-QR_MM = 22
+QR_MM = 24  # with its quiet zone, as .qr svg in handout.css
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
 # The label column of the quick facts, as .fact dt in handout.css.
 FACT_LABEL_MM = {"A4": 45, "A5": 36, "Letter": 45}
@@ -311,7 +318,8 @@ class _Writer:
 
     def qr_code(self, paragraph, url: str) -> None:
         png = io.BytesIO()
-        segno.make(url, error="m").save(png, kind="png", scale=10, border=0, dark="#1d2a33")
+        segno.make(url, error="m").save(png, kind="png", scale=10, border=QR_QUIET_ZONE,
+                                        dark="#1d2a33")
         png.seek(0)
         paragraph.add_run().add_picture(png, width=Mm(QR_MM))
         properties = paragraph._p.find(".//" + qn("wp:docPr"))

@@ -8,7 +8,14 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from .config import PAGE_MARGINS_MM, PAGE_SIZES, PRINT_MARKS_MM, TEMPLATES_DIR, Settings
+from .config import (
+    PAGE_MARGINS_MM,
+    PAGE_SIZES,
+    PRINT_MARKS_MM,
+    QR_QUIET_ZONE,
+    TEMPLATES_DIR,
+    Settings,
+)
 from .khmer import ZWSP
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 
@@ -46,11 +53,6 @@ def _environment() -> jinja2.Environment:
     env.tests["bullets"] = lambda block: isinstance(block, Bullets)
     env.tests["citations"] = lambda block: isinstance(block, Citations)
     return env
-
-
-# Modules of white around the code: the QR standard asks for 4; 2 is what phone readers
-# need, and the page around the code is white anyway (the caption sits below the 2).
-QR_QUIET_ZONE = 2
 
 
 def qr_svg(url: str) -> Markup:

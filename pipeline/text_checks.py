@@ -37,8 +37,8 @@ _INVISIBLE = {"\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
 _REMOVABLE = {"\u200b", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f", "\u061c"}
 
 _COENG_DA = "\u17d2\u178a"
-_KHMER_DIGITS = re.compile("[\u17e0-\u17e9]")
-_LATIN_DIGITS = re.compile("[0-9]")
+_KHMER_NUMBER = re.compile("[\u17e0-\u17e9]+")
+_LATIN_NUMBER = re.compile("[0-9]+")
 # Limon fonts map Khmer glyphs onto ASCII and Latin-1: words such as "GñkRKb;RKgKNnI" mix
 # capitals into lower case and put ; [ ] \\ inside words. Possessive quantifiers: a long run
 # of letters must not make the search backtrack (it took minutes on a 200 KB line).
@@ -273,12 +273,11 @@ def _looks_like_limon(word: str) -> bool:
 
 
 def _check_digits(report: _Reporter, scalar: _Scalar, style: str) -> None:
-    other, wanted = (_KHMER_DIGITS, "Latin") if style == "latin" else (_LATIN_DIGITS, "Khmer")
-    match = other.search(scalar.value)
-    if match:
-        kind = "Khmer" if style == "latin" else "Latin"
+    other, wanted = (_KHMER_NUMBER, "Latin") if style == "latin" else (_LATIN_NUMBER, "Khmer")
+    kind = "Khmer" if style == "latin" else "Latin"
+    for match in other.finditer(scalar.value):  # every number, not just the first
         report.add(scalar, match.start(), Severity.WARNING,
-                   f"{kind} digit '{match.group()}' in a handout that uses {wanted} digits "
+                   f"{kind} digit '{match.group()[0]}' in a handout that uses {wanted} digits "
                    f"(digits: {style}); use one kind of digit throughout", "khmer.mixed-digits")
 
 

@@ -73,6 +73,7 @@ _READS_AS = {
     _NULL: "no value",
 }
 _SCALAR_TAGS = frozenset({_STR, _VALUE, *_READS_AS})
+_DATE_TAGS = frozenset({"tag:yaml.org,2002:timestamp", _INT})
 
 # Numbers as people write them and every YAML reader agrees on: no octal 043000, no 0x1F,
 # no 1_000, no 1:30 (YAML 1.1 base 60), no .inf.
@@ -128,6 +129,9 @@ class _Checker:
                 return self._list(node, spec, name, key)
             case schema.Number() | schema.Integer():
                 return self._number(node, spec, name)
+            case schema.Date() if isinstance(node, ScalarNode) and node.tag in _DATE_TAGS:
+                # date: 2024-05-01 and date: 2016 mean what they say; no quotes needed.
+                return self._text_rules(node, spec, name, node.value)
             case _:
                 keep_spaces = isinstance(spec, schema.Text) and spec.keep_spaces
                 text = self._text(node, name, keep_spaces)
@@ -219,7 +223,10 @@ class _Checker:
             hint = ""
             formatted = _FORMATTED_NUMBER.fullmatch(value.strip())
             plain = re.sub(r"^0+(?=\d)", "", re.sub(r"[^\d.]", "", _ascii_digits(value)))
-            if formatted and (not whole or "." not in plain):
+            thousands = re.fullmatch(r"\s*(\d+)\s*[kK]\s*", value)
+            if thousands:
+                hint = f"; write it as a plain number: {int(thousands.group(1)) * 1000}"
+            elif formatted and (not whole or "." not in plain):
                 if not value.isascii():
                     hint = f"; write it with the digits 0-9, without quotes: {plain}"
                 elif plain != value:
@@ -263,6 +270,7 @@ class _Checker:
             return self._wrong_kind(node, name, "a mapping of keys to values")
         values: dict = {}
         seen: set[str] = set()
+        misspelt: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
             if key is not None and key in seen:  # a duplicate, already reported by the loader
@@ -270,19 +278,27 @@ class _Checker:
             if key is not None:
                 seen.add(key)
             if key not in spec.fields:
-                self._unknown_key(key_node, key, spec, name)
+                close = self._unknown_key(key_node, key, spec, name)
+                if close and close not in {k.value for k, _ in node.value
+                                           if isinstance(k, ScalarNode)}:
+                    # A misspelt key: check what is under it as if spelt right, so that its
+                    # problems show in this run, not after the key is fixed (and do not
+                    # also call the right key missing).
+                    self.check(value_node, spec.fields[close].spec, f"'{key}'", key)
+                    misspelt.add(close)
                 continue
             child = f"'{key}'" if spec is schema.HANDOUT else f"'{key}' in {name}"
             value = self.check(value_node, spec.fields[key].spec, child, key)
             if value is not INVALID:
                 values[key] = value
         for key, field in spec.fields.items():
-            if field.required and key not in seen:
+            if field.required and key not in seen and key not in misspelt:
                 self.error(node, f"missing required key '{key}' in {name}", "schema.required")
         return values
 
     def _unknown_key(self, key_node: Node, key: str | None, spec: schema.Object,
-                     name: str) -> None:
+                     name: str) -> str | None:
+        """Report an unknown key; return the key it is close to, if any."""
         shown = key if key is not None else "(not text)"
         if len(shown) > MAX_SHOWN_KEY:
             shown = shown[:MAX_SHOWN_KEY - 1] + "…"
@@ -293,6 +309,7 @@ class _Checker:
         else:
             message += "; expected one of: " + ", ".join(spec.fields)
         self.error(key_node, message, "schema.unknown-key")
+        return close[0] if close else None
 
 
 def _is_web_url(text: str) -> bool:
@@ -432,10 +449,16 @@ def _placeholder_rules(check: _Checker, node: Node, text: str, name: str,
 
 
 def _filename_rule(check: _Checker, loaded: LoadedSource, handout_id: str) -> None:
-    if loaded.path.name != f"{handout_id}.yaml":
+    if not _named_after(loaded, handout_id):
+        # Most often a copied source whose id was not changed: say what to change first.
         check.error(_find(loaded.root, "id"),
                     f"id '{handout_id}' does not match the file name '{loaded.path.name}'; "
-                    f"name the file {handout_id}.yaml", "id.filename")
+                    f"write id: {loaded.path.stem} (or name the file {handout_id}.yaml)",
+                    "id.filename")
+
+
+def _named_after(loaded: LoadedSource, handout_id: str) -> bool:
+    return loaded.path.name == f"{handout_id}.yaml"
 
 
 def _handout(values: dict, source: Path) -> Handout:
@@ -511,7 +534,9 @@ def validate_sources(sources: Iterable[LoadedSource]) -> tuple[list[Handout], li
         values, handout, found = _validate(loaded)
         diagnostics.extend(found)
         results.append((loaded, values.get("id"), handout))
-        if "id" in values:
+        # A file not named after its id is told so (id.filename); the file that is keeps
+        # its id undisturbed by the copy.
+        if "id" in values and _named_after(loaded, values["id"]):
             users.setdefault(values["id"], []).append(loaded.display)
     handouts: list[Handout] = []
     for loaded, handout_id, handout in results:

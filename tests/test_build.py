@@ -47,9 +47,13 @@ def test_batch_builds_the_good_sources_and_reports_the_bad(tmp_path, source_copy
     assert not (tmp_path / "out" / "pdf" / "too-long.pdf").exists()
     assert f"{bad}: error: renders to 2 pages, budget is 1" in result.stderr
     assert f"{broken}:4:1: error: invalid YAML" in result.stderr
-    assert "[1/2] " in result.stdout and "[2/2] " in result.stdout
+    # Every source has its progress line, in order, counted over all of them.
+    assert [line.split(" ", 1)[0] for line in result.stdout.splitlines()[:-1]] == [
+        "[1/3]", "[2/3]", "[3/3]"]
+    assert f"{broken}: not built, it has errors (see below)" in result.stdout
+    assert f"{bad}: failed (see below)" in result.stdout
     assert result.stdout.splitlines()[-1].startswith(
-        "pdf: 2 files written from 3 sources, 2 errors")
+        "pdf: 2 files written for 1 of 3 sources, 2 errors")
 
 
 def test_separate_runs_at_different_times_write_identical_bytes(tmp_path, source_copy):
@@ -189,3 +193,17 @@ def test_make_refuses_source_names_that_are_not_safe_in_a_shell(tmp_path):
                                capture_output=True, text=True)
     assert help_text.returncode == 0, help_text.stderr
     assert f"sources: {folder}/*.yaml (1 found)" in help_text.stdout
+
+
+def test_make_knows_the_same_page_sizes_and_variants_as_the_pipeline():
+    from pipeline.config import PAGE_SIZES, PDF_VARIANTS
+
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    settings = dict(line.split(":=", 1) for line in lines
+                    if line.startswith(("PAGE_SIZES ", "PDF_VARIANTS ")))
+    assert settings["PAGE_SIZES  "].split() == list(PAGE_SIZES)
+    assert settings["PDF_VARIANTS "].split() == list(PDF_VARIANTS)
+    result = subprocess.run(["make", "-n", "pdf", "PAGE_SIZE=a5"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "PAGE_SIZE=a5 is not one of: A4 A5 Letter" in result.stderr

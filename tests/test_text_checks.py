@@ -81,7 +81,7 @@ CASES = [
                              "JOINER [text.invisible]"),
     ("គណ\ufeffនី", "x.yaml:3:7: warning: invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE "
                    "[text.invisible]"),
-    ("យ៉ាងតិច ២-៣ ឆ្នាំ", "x.yaml:3:13: warning: Khmer digit '២' in a handout that uses "
+    ("យ៉ាងតិច ២ ឆ្នាំ", "x.yaml:3:13: warning: Khmer digit '២' in a handout that uses "
                           "Latin digits (digits: latin); use one kind of digit throughout "
                           "[khmer.mixed-digits]"),
     ("Account\u200fManager", "x.yaml:3:12: warning: invisible character U+200F RIGHT-TO-LEFT "
@@ -100,8 +100,11 @@ def test_diagnostic(tmp_path, value, expected):
 
 
 def test_latin_digits_in_a_khmer_digit_handout(tmp_path):
+    # Every number is reported, so that fixing one does not reveal the next.
     assert _messages(tmp_path, "យ៉ាងតិច 2-3 ឆ្នាំ", extra="digits: khmer\n") == [
         "x.yaml:4:13: warning: Latin digit '2' in a handout that uses Khmer digits "
+        "(digits: khmer); use one kind of digit throughout [khmer.mixed-digits]",
+        "x.yaml:4:15: warning: Latin digit '3' in a handout that uses Khmer digits "
         "(digits: khmer); use one kind of digit throughout [khmer.mixed-digits]"]
 
 
@@ -159,7 +162,7 @@ def _findings_at(path):
     return check_text(load_source(path, "x.yaml"), read_source_text(path))
 
 
-@pytest.mark.parametrize("value", ["ផ្ដល់", "Account\u200dManager", "យ៉ាងតិច ២-៣ ឆ្នាំ"])
+@pytest.mark.parametrize("value", ["ផ្ដល់", "Account\u200dManager", "យ៉ាងតិច ២ ឆ្នាំ"])
 def test_ambiguous_findings_are_never_fixed(tmp_path, value):
     assert [f.edit for f in _findings(tmp_path, value)] == [None]
 

@@ -38,7 +38,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "yaml-syntax.yaml": [
         "yaml-syntax.yaml:5:15: error: invalid YAML: mapping values are not allowed here; "
-        "put text that contains ': ' in quotes [yaml.syntax]",
+        "put text that contains ': ' or ends with ':' in quotes, or check this line's "
+        "indentation [yaml.syntax]",
     ],
     "yaml-syntax-documents.yaml": [
         "yaml-syntax-documents.yaml:27:1: error: invalid YAML: a source holds one YAML "
@@ -75,7 +76,7 @@ EXPECTED: dict[str, list[str]] = {
         "as a yes/no value; put it in quotes: \"on\" [schema.type]",
     ],
     "schema-type-date.yaml": [
-        "schema-type-date.yaml:30:11: error: 'date' in 'references' item 1 must be text, but "
+        "schema-type-date.yaml:29:12: error: 'title' in 'references' item 1 must be text, but "
         "YAML reads 2024-05-01 as a date; put it in quotes: \"2024-05-01\" [schema.type]",
     ],
     "schema-type-number.yaml": [
@@ -83,8 +84,8 @@ EXPECTED: dict[str, list[str]] = {
         "not '43,000'; write it as a plain number: 43000 [schema.type]",
         "schema-type-number.yaml:22:8: error: 'top' in 'salary' must be a number, "
         "not '100000'; write it without quotes: 100000 [schema.type]",
-        "schema-type-number.yaml:30:11: error: 'date' in 'references' item 1 must be text, but "
-        "YAML reads 2024 as a number; put it in quotes: \"2024\" [schema.type]",
+        "schema-type-number.yaml:29:12: error: 'title' in 'references' item 1 must be text, "
+        "but YAML reads 2024 as a number; put it in quotes: \"2024\" [schema.type]",
     ],
     "schema-type-structure.yaml": [
         "schema-type-structure.yaml:6:15: error: 'introduction' must be a list (items starting "
@@ -167,7 +168,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "id-filename.yaml": [
         "id-filename.yaml:3:5: error: id 'account-manager' does not match the file name "
-        "'id-filename.yaml'; name the file account-manager.yaml [id.filename]",
+        "'id-filename.yaml'; write id: id-filename (or name the file account-manager.yaml) "
+        "[id.filename]",
     ],
     "id-duplicate": [
         "id-duplicate/first/id-duplicate.yaml:3:5: error: id 'id-duplicate' is also used by "
@@ -486,3 +488,42 @@ def test_term_separator_keeps_its_spaces(tmp_path):
                          'title: Account Manager\nlabels:\n  term_separator: ""\n')
     assert check_tmp([path])[1] == [
         "minimal.yaml:7:19: error: 'term_separator' in 'labels' is empty [value.empty]"]
+
+
+def test_a_copied_source_with_its_old_id_is_the_one_told(tmp_path):
+    # README: copy a source, then change its id. Forgetting must not flag the original.
+    original = write_variant(tmp_path, "  top: 100000\n", "  top: 100000\n")
+    copy = tmp_path / "nurse.yaml"
+    copy.write_bytes(original.read_bytes())
+    _, lines = check_tmp([original, copy])
+    assert lines == [
+        "nurse.yaml:3:5: error: id 'minimal' does not match the file name 'nurse.yaml'; "
+        "write id: nurse (or name the file minimal.yaml) [id.filename]"]
+
+
+@pytest.mark.parametrize("date", ["2024-05-01", "2016", "2024-09", '"2024-05-01"'])
+def test_reference_dates_need_no_quotes(tmp_path, date):
+    path = write_variant(tmp_path, "    date: n.d.\n", f"    date: {date}\n")
+    handouts, lines = check_tmp([path])
+    assert lines == []
+    assert handouts[0].references[0].date == date.strip('"')
+
+
+def test_what_is_under_a_misspelt_key_is_checked_in_the_same_run(tmp_path):
+    path = write_variant(tmp_path, "references:\n", "refrences:\n")
+    text = path.read_text(encoding="utf-8").replace("    date: n.d.", "    date: May 2024")
+    path.write_text(text, encoding="utf-8")
+    _, lines = check_tmp([path])
+    assert lines == [
+        "minimal.yaml:27:1: error: unknown key 'refrences' in the handout; did you mean "
+        "'references'? [schema.unknown-key]",
+        "minimal.yaml:30:11: error: 'date' in 'refrences' item 1 must be a year, an ISO date "
+        "(2024-05-01) or n.d., not 'May 2024' [schema.format]",
+    ]
+
+
+def test_a_figure_in_thousands_gets_its_plain_number(tmp_path):
+    path = write_variant(tmp_path, "  base_min: 43000\n", "  base_min: 43k\n")
+    assert check_tmp([path])[1] == [
+        "minimal.yaml:19:13: error: 'base_min' in 'salary' must be a number, not '43k'; write "
+        "it as a plain number: 43000 [schema.type]"]

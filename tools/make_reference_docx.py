@@ -154,14 +154,15 @@ PARAGRAPH_STYLES = (
     ParagraphStyle("Quick Facts Heading", "QuickFactsHeading", 9, 1.7, bold=True,
                    color=ACCENT, before_mm=1.5, after_mm=0.5, next_id="QuickFactsLabel",
                    custom=True, keep_next=True),
-    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", 9, 1.6, color=MUTED,
+    # Set 0.6 mm lower, so that its baseline meets the larger value's in the next cell.
+    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", 9, 1.6, color=MUTED, before_mm=0.6,
                    next_id="QuickFacts", custom=True),
     ParagraphStyle("Quick Facts", "QuickFacts", 11, 1.6, bold=True, next_id="QuickFactsLabel",
                    custom=True),
     ParagraphStyle("Reference List", "ReferenceList", 8, 1.5, color=MUTED, after_mm=0.5,
                    num_id=2, indent_mm=5, hanging_mm=5, custom=True),
     ParagraphStyle("caption", "Caption", 6.5, 1.6, color=MUTED, centre=True, at_least=True,
-                   priority=35),
+                   before_mm=0.8, priority=35),
     ParagraphStyle("footer", "Footer", 7.5, 1.6, color=MUTED,
                    tab_right_mm=210 - render.MARGINS_MM["A4"]["left"]
                    - render.MARGINS_MM["A4"]["right"]),
