@@ -77,12 +77,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _no_sources(args: argparse.Namespace) -> int:
+    _say(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
+         file=sys.stderr)
+    return 1
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     files = _source_files(args.files)
     if not files:
-        _say(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
-              file=sys.stderr)
-        return 1
+        return _no_sources(args)
     _, _, failed, errors, warnings = _check(files, args.strict)
     strict = " (--strict: warnings fail the check)" if args.strict and warnings else ""
     _say(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
@@ -96,8 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     files = _source_files(args.files)
     if not files:
-        _say("no sources to build", file=sys.stderr)
-        return 1
+        return _no_sources(args)
     overrides = {"page_size": args.page_size}
     if args.format == "pdf":
         overrides.update(pdf_variant=args.variant, for_print=args.print)
@@ -125,9 +128,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
     files = _source_files(args.files)
     if not files:
-        _say(f"no sources found in {', '.join(map(str, args.files or [DEFAULT_SOURCES]))}",
-             file=sys.stderr)
-        return 1
+        return _no_sources(args)
     changed = unreadable = 0
     for path in files:
         display = _display(path)
