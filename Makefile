@@ -24,7 +24,8 @@ ifeq ($(filter $(PDF_VARIANT),$(PDF_VARIANTS)),)
 $(error PDF_VARIANT=$(PDF_VARIANT) is not one of: $(PDF_VARIANTS))
 endif
 # Dates in the outputs: the last commit that touched the sources, so rebuilds are identical.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(SOURCES_DIR) 2>/dev/null)
+SOURCE_DATE_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct -- \
+	$(SOURCES_DIR) 2>/dev/null))
 # Exported only when known: an empty value makes fontconfig complain on every run.
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH

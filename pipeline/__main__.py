@@ -38,7 +38,8 @@ def _source_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir() and path.suffix != ".yaml":
-            files.extend(sorted(path.glob("*.yaml")))
+            # Hidden files (an editor's .#lock, a .draft) are not sources, as for make.
+            files.extend(sorted(f for f in path.glob("*.yaml") if not f.name.startswith(".")))
             for other in sorted(path.glob("*.yml")):
                 _say(f"{_display(other)}: warning: ignored: sources end in .yaml; rename it "
                      f"{other.stem}.yaml", file=sys.stderr)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .errors import BuildError
+from .errors import BuildError, SetupError
 from .fonts import glyph_problems
 from .load import load_source
 from .model import Diagnostic, Handout, Severity
@@ -108,6 +108,8 @@ def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
                     raise BuildError(f"cannot write {display(path)}: "
                                      f"{exc.strerror or exc}") from exc
                 report.written.append(path)
+        except SetupError:
+            raise  # the project itself is broken: one message from the CLI, not one per source
         except (BuildError, Exception) as exc:
             if debug and not isinstance(exc, BuildError):
                 raise

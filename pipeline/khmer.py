@@ -117,7 +117,8 @@ def keep_last_words_together(text: str) -> str:
 
 def shorten(text: str, limit: int) -> str:
     """Return the text without word breaks, cut at a line-break opportunity to fit limit
-    characters with a closing ellipsis (never inside a Khmer cluster or a word)."""
+    characters with a closing ellipsis (inside a word only when its first word is longer
+    than the limit)."""
     text = text.replace(ZWSP, "")
     if len(text) <= limit:
         return text

@@ -6,6 +6,7 @@ bad UTF-8, alias bombs and deep nesting never reach the parser's slow or recursi
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,8 +101,15 @@ class _SourceLoader(Reader, Scanner, Parser, _MarkedComposer, SafeConstructor, R
         Resolver.__init__(self)
 
 
-def _position(text: bytes | str, offset: int) -> tuple[int, int]:
-    """Return the 1-based line and column (in characters) of a character or byte offset."""
+def _position(text: bytes | str, offset: int,
+              starts: list[int] | None = None) -> tuple[int, int]:
+    """Return the 1-based line and column (in characters) of a character or byte offset.
+
+    Pass the text's `line_starts` when asking for many offsets of one text.
+    """
+    if starts is not None:
+        line = bisect.bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
     if isinstance(text, bytes):
         ends = [m.end() for m in re.finditer(rb"\r\n|\r|\n", text[:offset])]
         start = ends[-1] if ends else 0
@@ -204,8 +212,9 @@ def load_source(path: Path, display: str | None = None) -> LoadedSource:
         error(line, column, f"file is binary, not YAML text ({len(controls)} control "
                             "characters)", "file.binary")
         return give_up()
+    starts = line_starts(text) if controls else []
     for match in controls:
-        line, column = _position(text, match.start())
+        line, column = _position(text, match.start(), starts)
         char = match.group()
         if char in _SEPARATORS:
             message = (f"{_SEPARATORS[char]} U+{ord(char):04X} is not allowed; "

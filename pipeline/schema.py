@@ -86,8 +86,8 @@ class Field:
 
 Spec = Text | Date | Url | Number | Integer | Choice | ListOf | Object
 
-# The QR code is printed 22 mm wide; up to this many characters its modules stay large
-# enough (about 0.4 mm) for a phone camera at arm's length.
+# The QR code is printed 24 mm wide, quiet zone included; up to this many characters its
+# modules stay large enough (about 0.4 mm) for a phone camera at arm's length.
 QR_URL_MAX_LENGTH = 200
 
 PARAGRAPHS = ListOf("Paragraphs, one list item each.", Text("A paragraph."))
@@ -135,7 +135,7 @@ HANDOUT = Object("One career handout.", {
     "more_info_url": Field(Url("Web page the QR code points to.",
                                max_length=QR_URL_MAX_LENGTH,
                                too_long_hint="a longer one makes a QR code too fine to scan "
-                                             "at 22 mm; use a shorter address"),
+                                             "at 24 mm; use a shorter address"),
                            required=False),
     "labels": Field(Object("Headings that replace the language's defaults.", {
         key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
@@ -156,6 +156,12 @@ HANDOUT = Object("One career handout.", {
 def _json(spec: Spec) -> dict:
     """Return the JSON Schema of one declaration."""
     match spec:
+        case Date():
+            # Unquoted, YAML 1.2 reads 2016 as a number (and 2024-05-01 as text): both are
+            # accepted, as by the validator.
+            return {"anyOf": [{"type": "string", "pattern": f"^(?:{spec.pattern})$"},
+                              {"type": "integer", "minimum": 1000, "maximum": 9999}],
+                    "description": spec.description}
         case Text():
             out: dict = {"type": "string", "minLength": 1, "description": spec.description}
             if spec.max_length:

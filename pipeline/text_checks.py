@@ -209,7 +209,8 @@ def _check_glyphs(report: _Reporter, scalar: _Scalar) -> set[int]:
     """Report what the fonts cannot draw; return where dotted circles were reported."""
     circles = set()
     for problem in glyph_problems(scalar.value):
-        if CONTROL_CHARACTERS.fullmatch(problem.text) or problem.text in _BIDI_CONTROLS:
+        if (CONTROL_CHARACTERS.fullmatch(problem.text) or problem.text in _BIDI_CONTROLS
+                or "\ud800" <= problem.text[0] <= "\udfff"):
             continue  # reported as such, with a better message
         rule = "khmer.dotted-circle" if problem.kind == "dotted-circle" else "glyph.missing"
         report.add(scalar, problem.start, Severity.ERROR, problem.describe(), rule)
@@ -258,7 +259,7 @@ def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
         words = [w for w in _WORD_SPLIT.split(run) if w]
         odd = [w for w in words if _looks_like_limon(w)]
         if len(words) >= least and odd and len(odd) * share >= len(words):
-            report.add(scalar, 0, Severity.ERROR,
+            report.add(scalar, max(0, scalar.value.find(odd[0])), Severity.ERROR,
                        f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
                        f"('{odd[0]}'), not Unicode Khmer; retype it with a Unicode Khmer "
                        "keyboard", "khmer.legacy-font")

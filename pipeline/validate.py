@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import difflib
 import math
+import os
 import re
 import string
 import unicodedata
@@ -526,11 +527,14 @@ def validate_sources(sources: Iterable[LoadedSource]) -> tuple[list[Handout], li
     results = []
     users: dict[str, list[str]] = {}
     diagnostics: list[Diagnostic] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for loaded in sources:
-        if loaded.path.resolve() in seen:  # one file named twice is checked once
+        # One file named twice is checked once. A second name through a symbolic link is
+        # a source of its own (and told that its name does not match its id).
+        key = os.path.abspath(loaded.path)
+        if key in seen:
             continue
-        seen.add(loaded.path.resolve())
+        seen.add(key)
         values, handout, found = _validate(loaded)
         diagnostics.extend(found)
         results.append((loaded, values.get("id"), handout))

@@ -207,3 +207,23 @@ def test_make_knows_the_same_page_sizes_and_variants_as_the_pipeline():
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "PAGE_SIZE=a5 is not one of: A4 A5 Letter" in result.stderr
+
+
+def test_a_broken_setting_is_one_error_not_one_per_source(tmp_path):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "abc"}
+    result = _run("docx", "--out", str(tmp_path), "sources", env=env)
+    assert (result.returncode, result.stderr) == (
+        1, "error: SOURCE_DATE_EPOCH must be a whole number of seconds, not 'abc'\n")
+
+
+def test_hidden_files_are_not_sources_and_a_linked_copy_is_told_its_name(tmp_path, source_copy):
+    source = source_copy()
+    (source.parent / ".#account-manager.yaml").symlink_to("user@host.1234")  # an editor lock
+    (source.parent / "copy.yaml").symlink_to(source.name)
+    result = _run("check", str(source.parent))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"{source.parent / 'copy.yaml'}:1:5: error: id 'account-manager' does not match the "
+        "file name 'copy.yaml'; write id: copy (or name the file account-manager.yaml) "
+        "[id.filename]\n")
+    assert result.stdout == "checked 2 sources: 1 error, 0 warnings\n"

@@ -57,7 +57,7 @@ CASES = [
             "sign twice; it would print wrongly [khmer.broken-cluster]"),
     # Limon text pasted into a Khmer sentence
     ("ការងារ GñkRKb;RKgKNnI CaGñkCMnaj eFVIkar",
-     "x.yaml:3:5: error: 'tips' looks like legacy Limon-font text ('GñkRKb;RKgKNnI'), not "
+     "x.yaml:3:12: error: 'tips' looks like legacy Limon-font text ('GñkRKb;RKgKNnI'), not "
      "Unicode Khmer; retype it with a Unicode Khmer keyboard [khmer.legacy-font]"),
     # warnings: prints fine, breaks search and sorting
     ("កេីត", "x.yaml:3:5: warning: misordered Khmer cluster 'កេី' (U+1780 U+17C1 U+17B8); "

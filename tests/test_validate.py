@@ -304,7 +304,7 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
     ("title: Account Manager\n",
      "title: Account Manager\nmore_info_url: https://example.com/" + "a" * 200 + "\n",
      "minimal.yaml:6:16: error: 'more_info_url' is 220 characters long; at most 200 are "
-     "allowed: a longer one makes a QR code too fine to scan at 22 mm; use a shorter address "
+     "allowed: a longer one makes a QR code too fine to scan at 24 mm; use a shorter address "
      "[url.too-long]"),
     ("title: Account Manager\n", "title: Account Manager\n" + "x" * 60 + ": 1\n",
      "minimal.yaml:6:1: error: unknown key '" + "x" * 39 + "…' in the handout; expected one "
