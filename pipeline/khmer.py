@@ -7,6 +7,7 @@ at each word boundary that ICU's Khmer dictionary finds, and nowhere else.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from icu4py.breakers import LineBreaker
@@ -26,6 +27,7 @@ _NEUTRAL = frozenset({ZWSP, "\u200c", "\u200d", "\u2060"})
 _COENG = "\u17d2"
 _REPETITION = "ៗ"
 _ET_CETERA = "។ល។"
+_SPACE_BEFORE_REPETITION = re.compile(" +(?=ៗ)")
 # Signs that may follow a bare final consonant (បាត់: ត + ់).
 _FINAL_SIGNS = frozenset(chr(c) for c in range(0x17C9, 0x17D2))
 
@@ -105,6 +107,15 @@ def _join_bare_finals(pieces: list[str]) -> list[str]:
         else:
             joined.append(piece)
     return joined
+
+
+def bind_repetition_signs(text: str) -> str:
+    """Return the text with a space before ៗ made a no-break space.
+
+    Many writers type "ផ្សេង ៗ"; at that space a line could break and the next one would
+    start with ៗ, which repeats the word before it.
+    """
+    return _SPACE_BEFORE_REPETITION.sub("\u00a0", text)
 
 
 def keep_last_words_together(text: str) -> str:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 
 from .config import Labels, Settings, build_timestamp, load_labels
-from .khmer import insert_word_breaks, keep_last_words_together, to_khmer_digits
+from .khmer import (
+    bind_repetition_signs,
+    insert_word_breaks,
+    keep_last_words_together,
+    to_khmer_digits,
+)
 from .model import (
     Bullets,
     Citation,
@@ -88,7 +93,7 @@ def prepare(handout: Handout, settings: Settings) -> Document:
 
     def wrap(text: str) -> str:
         # A line break inside a YAML block (|) is a space, in the DOCX as in the HTML.
-        return insert_word_breaks(_LINE_BREAKS.sub(" ", text))
+        return insert_word_breaks(bind_repetition_signs(_LINE_BREAKS.sub(" ", text)))
 
     def body(text: str) -> str:
         """Wrap running text, keeping its last two words on one line."""

@@ -164,3 +164,17 @@ def test_no_word_break_inside_a_cluster(text):
         if char == ZWSP:
             assert prepared[index - 1] != "\u17d2", prepared  # after a coeng
             assert prepared[index + 1] not in NO_LINE_START, prepared
+
+
+def test_no_line_starts_with_the_repetition_sign():
+    from pipeline.khmer import bind_repetition_signs
+
+    text = "ពួកគេធ្វើការងារផ្សេង ៗ ជាមួយក្រុមហ៊ុនធំ ៗ និងតូច ៗ " * 12
+
+    def line_starts(prepared: str) -> list[str]:
+        _, lines = _lines(prepared, 40)
+        return [line.lstrip(" \u00a0" + ZWSP)[:1] for line, _ in lines[1:]]
+
+    # The control: with a plain space before ៗ, some lines do start with it.
+    assert "ៗ" in line_starts(insert_word_breaks(text))
+    assert "ៗ" not in line_starts(insert_word_breaks(bind_repetition_signs(text)))
