@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import load
 from pipeline.load import MAX_DEPTH, MAX_SOURCE_BYTES, load_source
+from pipeline.text_checks import check_text
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "tests" / "bad_sources" / "minimal.yaml"
@@ -232,8 +233,6 @@ def test_unicode_line_separator_is_an_error_and_later_lines_keep_their_numbers(t
     text = MINIMAL.read_text(encoding="utf-8").replace(
         "  - Listen first.", "  - Listen\u2028first.\n  - Say  it.")
     path = write(tmp_path, "minimal.yaml", text)
-    from pipeline.text_checks import check_text
-
     loaded = load_source(path, "minimal.yaml")
     assert [str(d) for d in loaded.diagnostics] == [
         "minimal.yaml:26:11: error: line separator U+2028 is not allowed; use a new line or "
@@ -245,8 +244,6 @@ def test_unicode_line_separator_is_an_error_and_later_lines_keep_their_numbers(t
 def test_carriage_return_line_ends_count_as_lines(tmp_path):
     text = MINIMAL.read_text(encoding="utf-8").replace("  - Listen first.", "  - Say  it.")
     path = write(tmp_path, "minimal.yaml", text.replace("\n", "\r"))
-    from pipeline.text_checks import check_text
-
     loaded = load_source(path, "minimal.yaml")
     assert [str(f.diagnostic) for f in check_text(loaded, loaded.text)] == [
         "minimal.yaml:26:8: warning: double space [text.double-space]"]
