@@ -13,10 +13,13 @@ files, and the zip is rewritten with fixed timestamps and member order.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import struct
 import uuid
 import zipfile
+import zlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -41,6 +44,7 @@ from .config import (
     FONTS_DIR,
     PAGE_MARGINS_MM,
     PAGE_SIZES,
+    PAGE_SIZES_MM,
     QR_QUIET_ZONE,
     TEMPLATES_DIR,
     Settings,
@@ -73,7 +77,7 @@ PARAGRAPH_STYLES = (NORMAL, TITLE, SUBTITLE, HEADING, REFERENCES_HEADING, LIST_B
 REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
 
 # Page geometry as in templates/handout.css (CSS page sizes in config.PAGE_SIZES).
-PAGE_MM = {"A4": (210, 297), "A5": (148, 210), "Letter": (215.9, 279.4)}
+PAGE_MM = PAGE_SIZES_MM
 MARGINS_MM = {size: dict(zip(("top", "right", "bottom", "left"), margins, strict=True))
               for size, margins in PAGE_MARGINS_MM.items()}
 FOOTER_DISTANCE_MM = 7
@@ -126,9 +130,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
     _embed_fonts(document, [(family, False) for family in sorted(khmer)]
                  + [(family, True) for family in sorted(latin)])
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return stable_zip(buffer.getvalue())
+    return stable_zip(_members(document))
 
 
 # --- the reference document ------------------------------------------------------------------
@@ -526,6 +528,22 @@ LATIN_SUBSET = (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2B0, 0x300),
 @cache
 def latin_subset(path: Path) -> bytes:
     """Return a font cut down to LATIN_SUBSET, names, licence bits and features kept."""
+    import fontTools
+
+    key = hashlib.sha256(path.read_bytes() + f"{fontTools.version} {LATIN_SUBSET}".encode())
+    cached = CACHE_DIR / f"latin-{key.hexdigest()[:24]}.ttf" if CACHE_DIR else None
+    if cached is not None and cached.exists():
+        return cached.read_bytes()
+    data = _make_latin_subset(path)
+    if cached is not None:
+        from .outputs import write_atomically
+
+        with contextlib.suppress(OSError):  # only a cache: the next run makes it again
+            write_atomically(cached, data, sync=False)
+    return data
+
+
+def _make_latin_subset(path: Path) -> bytes:
     from fontTools import subset
 
     options = subset.Options()
@@ -544,6 +562,37 @@ def latin_subset(path: Path) -> bytes:
         buffer = io.BytesIO()
         subset.save_font(font, buffer, options)
     return buffer.getvalue()
+
+
+@cache
+def _embedded_font(path: Path, subset: bool) -> tuple[str, bytes]:
+    """Return a font's embedding key and its obfuscated bytes (the same in every handout)."""
+    data = path.read_bytes()
+    _check_embeddable(path, data)
+    if subset:
+        data = latin_subset(path)
+    key = font_key(path, data)
+    return key, obfuscate_font(data, key)
+
+
+# Where the Latin subsets are kept between runs (the build sets it inside output/): making
+# one takes about a second a face.
+CACHE_DIR: Path | None = None
+
+
+def warm(cache_dir: Path | None = None) -> None:
+    """Read the reference document and make the embedded fonts once, before the first handout."""
+    global CACHE_DIR
+    if cache_dir is not None:
+        CACHE_DIR = cache_dir
+    document, styles = _open_reference()
+    khmer = set(_style_fonts(document, styles, "cs").values())
+    latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
+    available = _font_faces(FONTS_DIR)
+    for family, subset in [(f, False) for f in khmer] + [(f, True) for f in latin]:
+        for path in available.get(family, {}).values():
+            _, obfuscated = _embedded_font(path, subset)
+            _deflate(obfuscated)
 
 
 def font_key(path: Path, data: bytes) -> str:
@@ -586,14 +635,10 @@ def _embed_fonts(document, families: list[tuple[str, bool]]) -> None:
             path = available[family].get(face)
             if path is None:
                 continue
-            data = path.read_bytes()
-            _check_embeddable(path, data)
-            if subset:
-                data = latin_subset(path)
-            key = font_key(path, data)
+            key, obfuscated = _embedded_font(path, subset)
             number += 1
             part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
-                        obfuscate_font(data, key), document.part.package)
+                        obfuscated, document.part.package)
             embed = etree.SubElement(entry, qn(f"w:{tag}"))
             embed.set(qn("r:id"), table_part.relate_to(part, RT.FONT))
             embed.set(qn("w:fontKey"), key)
@@ -654,19 +699,84 @@ def _font_entry(root, family: str):
 # --- the zip -----------------------------------------------------------------------------------
 
 
-def stable_zip(data: bytes) -> bytes:
-    """Rewrite a DOCX zip with fixed timestamps, permissions and member order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        members = {info.filename: source.read(info) for info in source.infolist()}
+class _Collector:
+    """Take the parts python-docx would zip, as {member name: bytes}."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, bytes] = {}
+
+    def write(self, uri, blob: bytes) -> None:
+        self.members[uri.membername] = blob
+
+
+def _members(document) -> dict[str, bytes]:
+    """Return the package's members as python-docx's save would write them, unzipped.
+
+    Zipping once, ourselves, saves compressing every part twice (python-docx's zip, then
+    the stable one) and lets the font parts, the same in every handout, be compressed once.
+    """
+    from docx.opc.pkgwriter import PackageWriter
+
+    package = document.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    collector = _Collector()
+    PackageWriter._write_content_types_stream(collector, parts)
+    PackageWriter._write_pkg_rels(collector, package.rels)
+    PackageWriter._write_parts(collector, parts)
+    return collector.members
+
+
+# Members this large (the fonts) are compressed once per process and reused.
+_REUSED_MEMBER_BYTES = 64 * 1024
+_deflated: dict[bytes, tuple[int, bytes]] = {}
+
+
+def _deflate(data: bytes) -> tuple[int, bytes]:
+    """Return the CRC-32 and raw deflate stream (level 9) of a member's data."""
+    digest = hashlib.sha1(data).digest() if len(data) >= _REUSED_MEMBER_BYTES else None
+    if digest is not None and digest in _deflated:
+        return _deflated[digest]
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    result = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
+    if digest is not None:
+        _deflated[digest] = result
+    return result
+
+
+def stable_zip(members: dict[str, bytes] | bytes) -> bytes:
+    """Zip DOCX members with fixed timestamps, permissions and member order.
+
+    Given a zip's bytes, rewrite that zip the same way.
+    """
+    if isinstance(members, bytes):
+        with zipfile.ZipFile(io.BytesIO(members)) as source:
+            members = {info.filename: source.read(info) for info in source.infolist()}
     order = [name for name in _ZIP_FIRST if name in members]
     order += sorted(name for name in members if name not in _ZIP_FIRST)
+    dos_time, dos_date = 0, (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2]
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for name in order:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0o644 << 16
-            target.writestr(info, members[name], compresslevel=9)
+    central = io.BytesIO()
+    for name in order:
+        data = members[name]
+        crc, deflated = _deflate(data)
+        encoded = name.encode("utf-8")
+        flags = 0x800 if not encoded.isascii() else 0
+        offset = out.tell()
+        # Local file header (APPNOTE 4.3.7): version 2.0, deflate, no data descriptor.
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, dos_time, dos_date,
+                              crc, len(deflated), len(data), len(encoded), 0))
+        out.write(encoded)
+        out.write(deflated)
+        # Central directory entry (4.3.12): made by MS-DOS (0), rw-r--r-- for unzip.
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8,
+                                  dos_time, dos_date, crc, len(deflated), len(data),
+                                  len(encoded), 0, 0, 0, 0, 0o644 << 16, offset))
+        central.write(encoded)
+    start = out.tell()
+    out.write(central.getvalue())
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(order), len(order),
+                          len(central.getvalue()), start, 0))
     return out.getvalue()
 

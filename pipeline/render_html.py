@@ -74,3 +74,8 @@ def render_html(doc: Document, settings: Settings) -> str:
     }
     template = _environment().get_template(TEMPLATE_NAME)
     return template.render(doc=doc, page=page, qr_svg=qr_svg(doc.qr_url) if doc.qr_url else None)
+
+
+def warm() -> None:
+    """Compile the template once, before the first handout."""
+    _environment().get_template(TEMPLATE_NAME)

@@ -20,8 +20,16 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import pdf_text
-from .config import FONTS_DIR, PRINT_BLEED_MM, TEMPLATES_DIR, Settings
+from .config import (
+    FONTS_DIR,
+    PAGE_MARGINS_MM,
+    PAGE_SIZES_MM,
+    PRINT_BLEED_MM,
+    TEMPLATES_DIR,
+    Settings,
+)
 from .errors import BuildError
+from .model import Document
 
 LOGGER = logging.getLogger(__name__)
 
@@ -52,12 +60,50 @@ def _isolate_fontconfig() -> None:
 @lru_cache(maxsize=1)
 def _weasyprint():
     """Import WeasyPrint once, after fontconfig is isolated (import costs about 0.4 s)."""
+    import ctypes.util
+
     _isolate_fontconfig()
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
+    # cffi asks ctypes.util.find_library about every name WeasyPrint tries for a library
+    # (seven per library, for Windows and macOS too), and each question runs ldconfig, gcc
+    # and ld: about 200 processes and half a second. The names that work on Linux are
+    # sonames, which cffi opens directly; a missing library still fails, with its name.
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+    finally:
+        ctypes.util.find_library = find_library
 
     pdf_text.install()  # WeasyPrint alone maps Khmer glyphs to the wrong text
     return weasyprint, FontConfiguration()
+
+
+def warm() -> None:
+    """Import WeasyPrint and load the fonts once, before the first handout."""
+    _weasyprint()
+    _sandboxed_fetcher_class()
+
+
+# Bounds that no layout of ours can beat, for `minimum_pages`: the smallest line (8 pt type
+# at line height 1.5 is 4.2 mm) and more code points to a millimetre of line than any text
+# of ours holds (Khmer stacks several code points into one glyph; 8 pt Latin fits about 1.6).
+_SMALLEST_LINE_MM = 4.2
+_MOST_CODE_POINTS_PER_MM = 2.5
+
+
+def minimum_pages(doc: Document, page_size: str) -> int:
+    """Return fewer pages than the handout can possibly take: a bound, not an estimate.
+
+    Every paragraph, list item and fact takes at least one line, and a line holds at most
+    so many characters; a handout whose bound is over its budget fails without a layout.
+    """
+    width, height = PAGE_SIZES_MM[page_size]
+    top, right, bottom, left = PAGE_MARGINS_MM[page_size]
+    per_line = (width - left - right) * _MOST_CODE_POINTS_PER_MM
+    per_page = (height - top - bottom) / _SMALLEST_LINE_MM
+    lines = sum(-(-len(text) // per_line) or 1 for text in doc.texts())
+    return max(1, -(-int(lines) // int(per_page)))
 
 
 def _sandboxed_fetcher_class():
