@@ -102,9 +102,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     files = _source_files(args.files)
     if not files:
         return _no_sources(args)
-    overrides = {"page_size": args.page_size}
-    if args.format == "pdf":
-        overrides.update(pdf_variant=args.variant, for_print=args.print)
+    formats = args.formats
+    overrides = {"page_size": args.page_size,
+                 "pdf_variant": getattr(args, "variant", None)}
     settings = load_settings(**overrides)
     started = time.monotonic()
     quiet = args.quiet
@@ -113,14 +113,41 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not quiet:
             _say(line)
 
-    report = build(files, args.format, settings, args.out, display=_display, progress=progress,
-                   debug=args.debug)
+    # Given folders (the usual case), the build owns their outputs: those of a source that
+    # is gone are removed. Given single files, it leaves the others alone.
+    whole = all(path.is_dir() for path in (args.files or [DEFAULT_SOURCES]))
+    report = build(files, formats, settings, args.out, display=_display, progress=progress,
+                   debug=args.debug, jobs=args.jobs, whole_folders=whole, force=args.force,
+                   strict=args.strict)
+    for path in report.removed:
+        _say(f"removed {_display(path)}: its source is gone")
     _print_diagnostics(report.diagnostics)
-    failed = sum(1 for d in report.diagnostics if d.is_error)
-    _say(f"{args.format}: {_plural(len(report.written), 'file')} written for "
-         f"{report.built} of {_plural(report.sources, 'source')}, {_plural(failed, 'error')} "
-         f"in {time.monotonic() - started:.1f} s")
+    errors = sum(1 for d in report.diagnostics if d.is_error)
+    warnings = len(report.diagnostics) - errors
+    names = ", ".join(formats)
+    seconds = time.monotonic() - started
+    if not report.built and not report.failed_sources and not report.finished \
+            and not report.failed:
+        _say(f"{names}: up to date ({_plural(report.sources, 'source')}, {seconds:.1f} s)"
+             + (f", {_plural(warnings, 'warning')}" if warnings else ""))
+        return 0
+    _say(f"{names}: {report.built} built, {report.failed_sources} failed, "
+         f"{report.up_to_date} up to date, {_plural(errors, 'error')}, "
+         f"{_plural(warnings, 'warning')} in {seconds:.1f} s")
     return 1 if report.failed else 0
+
+
+def _formats(text: str) -> list[str]:
+    from . import writers
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = writers.writers()
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(unknown) or repr(text)}; use one or more of "
+            f"{', '.join(known)}, separated by commas")
+    return names
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
@@ -190,6 +217,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{text}'")
+    return value
+
+
 def _output_folder(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("the output folder must not be empty")
@@ -218,26 +255,45 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=cmd_check)
 
-    for fmt, summary in (("pdf", "render print-ready PDFs (and their HTML)"),
-                         ("docx", "render editable DOCX documents")):
-        from .config import PAGE_SIZES, PDF_VARIANTS
+    from . import writers
+    from .build import default_jobs
+    from .config import PAGE_SIZES, PDF_VARIANTS
 
-        sub = commands.add_parser(fmt, parents=[common], help=summary,
-                                  description=f"Validate sources, then {summary} into OUT.")
+    def build_options(sub: argparse.ArgumentParser, variant: bool) -> None:
         sub.add_argument("files", nargs="*", type=Path,
                          help="source files or folders (default: sources/)")
         sub.add_argument("--out", type=_output_folder, default=Path("output"),
                          help="output folder (default: output/)")
         sub.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
                          help="page size (default: A4)")
-        sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-        if fmt == "pdf":
+        if variant:
             sub.add_argument("--variant", choices=list(PDF_VARIANTS), default=None,
                              help="PDF variant (default: pdf/ua-1, tagged)")
-            sub.add_argument("--print", action="store_true",
-                             help="press version with 3 mm bleed and crop marks, "
-                                  "in OUT/print/")
-        sub.set_defaults(run=cmd_build, format=fmt)
+        sub.add_argument("-j", "--jobs", type=_positive, default=default_jobs(),
+                         help="worker processes (default: every core, here "
+                              f"{default_jobs()})")
+        sub.add_argument("--strict", action="store_true",
+                         help="fail, and build nothing, for a source with warnings")
+        sub.add_argument("--force", action="store_true",
+                         help="render everything, even what is up to date")
+        sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+    # One subcommand per output format, from the writer registry.
+    for writer in writers.writers().values():
+        sub = commands.add_parser(writer.name, parents=[common], help=writer.help,
+                                  description=f"Validate sources, then build {writer.help} "
+                                              "in OUT; only what is out of date.")
+        build_options(sub, "pdf_variant" in writer.settings)
+        sub.set_defaults(run=cmd_build, formats=[writer.name])
+    build_cmd = commands.add_parser(
+        "build", parents=[common], help="build several formats from one pass over the sources",
+        description="Validate and prepare each source once, then build every format named "
+                    "(for example pdf,docx); only what is out of date.")
+    build_cmd.add_argument("-f", "--formats", type=_formats, default=["pdf", "docx"],
+                           help="formats, separated by commas (default: pdf,docx): "
+                                f"{', '.join(writers.writers())}")
+    build_options(build_cmd, True)
+    build_cmd.set_defaults(run=cmd_build)
 
     fix = commands.add_parser("fix", parents=[common],
                               help="apply the safe Khmer spelling and spacing fixes",

@@ -1,27 +1,34 @@
-"""Run the stages for a batch of sources and write the outputs atomically.
+"""Run the build plan: render what is out of date in a pool of warm workers, write it safely.
 
 A bad source does not stop the batch: it is reported, the others are built, and the run fails
-at the end. An output is replaced only by a complete new file, so a failed build leaves the
-previous one in place.
+at the end. Workers only render; this process alone writes, replacing each handout's files
+together (outputs.write_together), so a failed or interrupted build leaves the previous
+files in place and never half a handout.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+import signal
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from . import writers as writer_registry
 from .config import Settings
 from .errors import BuildError, SetupError
-from .fonts import glyph_problems
-from .load import load_source
-from .model import Diagnostic, Handout, Severity
-from .prepare import prepare
-from .validate import validate_sources
+from .model import Diagnostic, Document, Severity
+from .outputs import STATE_FOLDER, recover, write_atomically, write_together
+from .plan import Manifest, SourcePlan, entry_name, make_plan, shared_digest
+from .writers import Project, Writer
 
-FORMATS = ("pdf", "docx")
+__all__ = ["BuildReport", "build", "write_atomically"]
 
 
 @dataclass
@@ -29,85 +36,84 @@ class BuildReport:
     """What a batch produced and what went wrong."""
 
     written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: int = 0
     built: int = 0  # sources rendered and written
+    failed_sources: int = 0
+    up_to_date: int = 0  # sources whose outputs were current already
+    finished: list[str] = field(default_factory=list)  # the set outputs made
 
     @property
     def failed(self) -> bool:
         return any(d.is_error for d in self.diagnostics)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+@dataclass
+class HandoutResult:
+    """What rendering one source gave: files per writer, or the reasons it failed."""
+
+    source: Path
+    display: str
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # writer → path → bytes
+    pages: dict[str, int | None] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    document: Document | None = None
+    seconds: float = 0.0
+    rendered: bool = False  # False: the source has errors, or a writer failed
 
 
-def _outputs(handout: Handout, fmt: str, settings: Settings, out_dir: Path) -> dict[Path, bytes]:
-    """Render one handout in one format; return the files to write."""
-    doc = prepare(handout, settings)
-    problems = [p.describe() for text in doc.texts() for p in glyph_problems(text)]
-    if problems:
-        raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
-    if fmt == "docx":
-        from .render_docx import render_docx
-
-        return {out_dir / "docx" / f"{handout.id}.docx": render_docx(doc, settings)}
-
-    from .render_html import render_html
-    from .render_pdf import render_pdf
-
-    html = render_html(doc, settings)
-    pdf = render_pdf(html, settings)
-    if pdf.pages > doc.page_budget:
-        raise BuildError(f"renders to {pdf.pages} pages, budget is {doc.page_budget}")
-    if settings.for_print:
-        return {out_dir / "print" / f"{handout.id}.pdf": pdf.data}
-    return {out_dir / "html" / f"{handout.id}.html": html.encode("utf-8"),
-            out_dir / "pdf" / f"{handout.id}.pdf": pdf.data}
+# --- one group of sources: runs in a worker, or here --------------------------------------------
 
 
-def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
-          display: Callable[[Path], str] = str,
-          progress: Callable[[str], None] | None = None, debug: bool = False) -> BuildReport:
-    """Validate every source, then render each valid one; return what happened.
+@dataclass(frozen=True)
+class _Task:
+    sources: tuple[tuple[Path, str, datetime | None], ...]  # path, display, date
+    writers: tuple[str, ...]
+    want_documents: bool
+    strict: bool
 
-    A handout that fails, even through a bug of ours, is reported and the batch goes on;
-    with `debug` a bug raises instead, for its traceback.
+
+def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutResult]:
+    """Load, validate and prepare each source once; render it with every writer asked for.
+
+    Sources that share a file name (in different folders) come in one task, so that the
+    rule against duplicate ids sees them together.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    report = BuildReport(sources=len(files))
-    handouts, report.diagnostics = validate_sources(load_source(f, display(f)) for f in files)
+    from .fonts import glyph_problems
+    from .load import load_source
+    from .prepare import prepare
+    from .validate import validate_sources
+
+    started = time.perf_counter()
+    loaded = [load_source(path, display) for path, display, _ in task.sources]
+    handouts, diagnostics = validate_sources(loaded)
     valid = {handout.source: handout for handout in handouts}
-    total = len(files)
-    for number, source in enumerate(files, start=1):
-        where = display(source)
-        handout = valid.get(source)
+    results = []
+    for path, display, date in task.sources:
+        result = HandoutResult(path, display,
+                               diagnostics=[d for d in diagnostics if d.path == display])
+        results.append(result)
+        handout = valid.get(path)
         if handout is None:
-            if progress:
-                progress(f"[{number}/{total}] {where}: not built, it has errors (see below)")
+            continue
+        if task.strict and result.diagnostics:
+            result.diagnostics.append(Diagnostic(
+                display, None, None, Severity.ERROR,
+                "not built: it has warnings, and the build is strict"))
             continue
         try:
-            outputs = _outputs(handout, fmt, settings, out_dir)
-            for path, data in outputs.items():
-                try:
-                    write_atomically(path, data)
-                except OSError as exc:
-                    raise BuildError(f"cannot write {display(path)}: "
-                                     f"{exc.strerror or exc}") from exc
-                report.written.append(path)
+            doc = prepare(handout, settings, date=date)
+            problems = [p.describe() for text in doc.texts() for p in glyph_problems(text)]
+            if problems:
+                raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
+            for name in task.writers:
+                rendered = writer_registry.get(name).render(doc, settings)
+                result.files[name] = rendered.files
+                result.pages[name] = rendered.pages
+            result.rendered = True
+            if task.want_documents:
+                result.document = doc
         except SetupError:
             raise  # the project itself is broken: one message from the CLI, not one per source
         except (BuildError, Exception) as exc:
@@ -116,13 +122,256 @@ def build(files: Sequence[Path], fmt: str, settings: Settings, out_dir: Path,
             message = str(exc) if isinstance(exc, BuildError) else (
                 f"internal error while rendering: {type(exc).__name__}: {exc}; "
                 "run 'python -m pipeline --debug ...' for the traceback and report it")
-            report.diagnostics.append(Diagnostic(where, None, None, Severity.ERROR, message))
-            if progress:
-                progress(f"[{number}/{total}] {where}: failed (see below)")
-            continue
-        if progress:
-            shown = ", ".join(display(p) for p in outputs)
-            progress(f"[{number}/{total}] {where} → {shown}")
-        report.built += 1
+            result.files.clear()
+            result.diagnostics.append(Diagnostic(display, None, None, Severity.ERROR, message))
+    elapsed = time.perf_counter() - started
+    for result in results:
+        result.seconds = elapsed / len(results)
+    return results
+
+
+def _warm(writer_names: Iterable[str], cache_dir: Path) -> None:
+    """Do once per worker what every handout needs: imports, fonts, templates, subsets."""
+    from . import prepare, validate  # noqa: F401  (ICU, pheasa, the schema)
+
+    names = set(writer_names)
+    if names & {"pdf", "print"} or any(writer_registry.get(n).requires for n in names):
+        from .render_html import warm as warm_html
+        from .render_pdf import warm as warm_pdf
+
+        warm_pdf()
+        warm_html()
+    if "docx" in names:
+        from .render_docx import warm as warm_docx
+
+        warm_docx(cache_dir)
+
+
+def _init_worker(settings: Settings, writer_names: tuple[str, ...], debug: bool,
+                 cache_dir: Path) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _SETTINGS, _DEBUG
+    _SETTINGS, _DEBUG = settings, debug
+    _warm(writer_names, cache_dir)
+
+
+_SETTINGS: Settings | None = None
+_DEBUG = False
+
+
+def _worker_task(task: _Task) -> list[HandoutResult]:
+    return _render_task(task, _SETTINGS, _DEBUG)
+
+
+# --- the batch ----------------------------------------------------------------------------------
+
+
+def _expand(names: Sequence[str] | str) -> list[Writer]:
+    """Return the writers asked for, with the writers they read from first."""
+    ordered: list[Writer] = []
+
+    def add(name: str) -> None:
+        writer = writer_registry.get(name)
+        for required in writer.requires:
+            add(required)
+        if writer not in ordered:
+            ordered.append(writer)
+
+    for name in [names] if isinstance(names, str) else names:
+        add(name)
+    registered = list(writer_registry.writers())
+    return sorted(ordered, key=lambda writer: registered.index(writer.name))
+
+
+def _groups(sources: Sequence[SourcePlan]) -> list[list[SourcePlan]]:
+    by_name: dict[str, list[SourcePlan]] = {}
+    for source in sources:
+        by_name.setdefault(source.path.name, []).append(source)
+    return list(by_name.values())
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024:.0f} KB" if count < 1024 * 1024 else f"{count / 1048576:.1f} MB"
+
+
+def _describe(result: HandoutResult) -> str:
+    parts = []
+    for name, files in result.files.items():
+        pages = result.pages.get(name)
+        shown = f"{pages} page{'' if pages == 1 else 's'}, " if pages else ""
+        parts.append(f"{name} {shown}{_size(sum(map(len, files.values())))}")
+    return ", ".join(parts)
+
+
+class _Runner:
+    """Collect results and write them; the one place where outputs are written."""
+
+    def __init__(self, out_dir: Path, manifest: Manifest, report: BuildReport, total: int,
+                 display: Callable[[Path], str], progress: Callable[[str], None] | None) -> None:
+        self.out_dir, self.manifest, self.report = out_dir, manifest, report
+        self.total, self.display, self.progress = total, display, progress
+        self.done = 0
+        self.documents: dict[Path, Document] = {}
+        self.last_save = time.monotonic()
+
+    def take(self, result: HandoutResult, plan: SourcePlan | None) -> None:
+        self.report.diagnostics.extend(result.diagnostics)
+        if result.document is not None:
+            self.documents[result.source] = result.document
+        if plan is None or not plan.stale:
+            return  # rendered only for its Document (a finishing step needs it)
+        self.done += 1
+        where = f"[{self.done}/{self.total}] {result.display}"
+        if not result.rendered:
+            self.report.failed_sources += 1
+            has_errors = any(d.is_error for d in result.diagnostics if d.line is not None)
+            self._say(f"{where}: {'not built, it has errors' if has_errors else 'failed'} "
+                      "(see below)")
+            return
+        files = {self.out_dir / path: data
+                 for name in plan.stale for path, data in result.files[name].items()}
+        try:
+            write_together(self.out_dir, files)
+        except OSError as exc:
+            self.report.failed_sources += 1
+            self.report.diagnostics.append(Diagnostic(
+                result.display, None, None, Severity.ERROR, _write_problem(exc, files)))
+            self._say(f"{where}: failed (see below)")
+            return
+        self.report.written.extend(files)
+        for name in plan.stale:
+            self.manifest.record(entry_name(name, plan.handout_id), plan.keys[name],
+                                 result.display, self.out_dir, result.files[name])
+        self.report.built += 1
+        if time.monotonic() - self.last_save > 2:  # a killed build keeps most of its work
+            self.manifest.save()
+            self.last_save = time.monotonic()
+        self._say(f"{where} → {_describe(result)} ({result.seconds:.1f} s)")
+
+    def _say(self, line: str) -> None:
+        if self.progress:
+            self.progress(line)
+
+
+def _run_tasks(tasks: list[_Task], plans: dict[Path, SourcePlan], runner: _Runner,
+               settings: Settings, jobs: int, debug: bool) -> None:
+    names = sorted({name for task in tasks for name in task.writers})
+    cache_dir = runner.out_dir / STATE_FOLDER / "cache"
+    if jobs <= 1 or len(tasks) <= 1:
+        if tasks:
+            _warm(names, cache_dir)
+        for task in tasks:
+            for result in _render_task(task, settings, debug):
+                runner.take(result, plans.get(result.source))
+        return
+    context = multiprocessing.get_context("forkserver")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_init_worker,
+        initargs=(settings, tuple(names), debug, cache_dir))
+    try:
+        futures = [pool.submit(_worker_task, task) for task in tasks]
+        for future in concurrent.futures.as_completed(futures):
+            for result in future.result():
+                runner.take(result, plans.get(result.source))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _write_problem(exc: OSError, files: Iterable[Path]) -> str:
+    """Say why files could not be written, naming a file that stands where a folder must."""
+    target = next(iter(files))
+    for folder in target.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"cannot write {target}: {folder} is a file, not a folder"
+            break
+    return f"cannot write {target}: {exc.strerror or exc}"
+
+
+def _set_key(writer: Writer, settings: Settings, plans: Sequence[SourcePlan],
+             inputs: Sequence[Path]) -> str:
+    parts = {"writer": writer.name, "settings": writer.key_settings(settings),
+             "shared": shared_digest(),
+             "sources": [[p.handout_id, p.digest, p.date.isoformat() if p.date else None]
+                         for p in plans],
+             "inputs": [[str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+                         if path.exists() else None] for path in inputs]}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Settings,
+          out_dir: Path, display: Callable[[Path], str] = str,
+          progress: Callable[[str], None] | None = None, debug: bool = False,
+          jobs: int = 1, whole_folders: bool = False, force: bool = False,
+          strict: bool = False) -> BuildReport:
+    """Bring the outputs of files in the given formats up to date; return what happened.
+
+    Only what is out of date is rendered, each source loaded, validated and prepared once
+    for all formats. A handout that fails, even through a bug of ours, is reported and the
+    batch goes on; with `debug` a bug raises instead, for its traceback.
+    """
+    chosen = _expand(formats)
+    report = BuildReport(sources=len(files))
+    folders = [folder for writer in chosen for folder in writer.folders]
+    try:
+        recover(out_dir, folders)
+    except OSError as exc:
+        raise SetupError(f"cannot use the output folder {display(out_dir)}: "
+                         f"{exc.strerror or exc}") from exc
+    manifest = Manifest.read(out_dir)
+    plan = make_plan(files, chosen, settings, out_dir, manifest, display=display,
+                     whole_folders=whole_folders, force=force)
+    for name, orphaned in plan.orphans.items():
+        for file in orphaned:
+            path = out_dir / file
+            if path.exists():
+                path.unlink()
+                report.removed.append(path)
+        del manifest.entries[name]
+    stale = plan.stale
+    report.up_to_date = len(plan.sources) - len(stale)
+    finishing = [w for w in chosen if w.finishes]
+    project = Project(tuple(files), out_dir)
+    set_keys = {w.name: _set_key(w, settings, plan.sources, w.set_inputs(project))
+                for w in finishing}
+    unfinished = [w for w in finishing if force or not manifest.is_current(
+        entry_name(w.name, "@set"), set_keys[w.name], out_dir)]
+
+    plans = {source.path: source for source in plan.sources}
+    tasks = []
+    for group in _groups(stale if not unfinished else plan.sources):
+        names = sorted({name for source in group for name in source.stale},
+                       key=[w.name for w in chosen].index)
+        tasks.append(_Task(tuple((s.path, s.display, s.date) for s in group), tuple(names),
+                           bool(unfinished), strict))
+    runner = _Runner(out_dir, manifest, report, len(stale), display, progress)
+    try:
+        _run_tasks(tasks, plans, runner, settings, jobs, debug)
+        for writer in unfinished:
+            documents = [runner.documents[s.path] for s in plan.sources
+                         if s.path in runner.documents]
+            made = {out_dir / path: data
+                    for path, data in writer.finish(documents, settings, project).items()}
+            write_together(out_dir, made)
+            report.written.extend(made)
+            report.finished.append(writer.name)
+            manifest.record(entry_name(writer.name, "@set"), set_keys[writer.name], "",
+                            out_dir, [str(p.relative_to(out_dir)) for p in made])
+    finally:
+        if report.written or report.removed:
+            manifest.save()
     report.diagnostics.sort(key=Diagnostic.sort_key)
     return report
+
+
+def default_jobs() -> int:
+    """Return the number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -7,6 +7,7 @@ formatted and put into their sentences, and Khmer word breaks are inserted.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from .config import Labels, Settings, build_timestamp, load_labels
 from .khmer import (
@@ -87,8 +88,11 @@ def _first_sentence(paragraph: str) -> str:
     return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
 
 
-def prepare(handout: Handout, settings: Settings) -> Document:
-    """Return the Document for one handout: final text, ready for any renderer."""
+def prepare(handout: Handout, settings: Settings, date: datetime | None = None) -> Document:
+    """Return the Document for one handout: final text, ready for any renderer.
+
+    `date` is the handout's date (its source's last commit); without it, SOURCE_DATE_EPOCH.
+    """
     labels = load_labels(handout.language, handout.labels)
 
     def wrap(text: str) -> str:
@@ -120,7 +124,7 @@ def prepare(handout: Handout, settings: Settings) -> Document:
     qr_url = handout.more_info_url
     if not qr_url and settings.online_url:
         qr_url = settings.online_url.replace("{id}", handout.id)
-    created = build_timestamp()
+    created = date or build_timestamp()
     keywords = [handout.title, *([handout.title_other] if handout.title_other else []),
                 *(item.term for item in handout.values.items)]
     return Document(

@@ -35,8 +35,9 @@ def _document(source: Path = SHIPPED_SOURCE):
 
 
 def _build_pdf(source: Path, out: Path, **settings) -> tuple[Path, object]:
-    report = build([source], "pdf", load_settings(**settings), out)
-    return out / ("print" if settings.get("for_print") else "pdf") / f"{source.stem}.pdf", report
+    writer = "print" if settings.pop("for_print", False) else "pdf"
+    report = build([source], writer, load_settings(**settings), out)
+    return out / writer / f"{source.stem}.pdf", report
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,242 @@
+"""Work out what is out of date: per handout and per writer, from what its files depend on.
+
+An output depends on its source, the writer and the settings it reads, the handout's date,
+and everything shared: the pipeline's code and the versions of the libraries it drives, the
+templates and labels, the fonts and handouts.yaml. Each is hashed into a key; the manifest in
+the output folder keeps the key each output was built with and the size and time of its
+files, so that a rebuild renders only what changed (or what someone deleted or touched).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from .config import FONTS_DIR, SETTINGS_FILE, TEMPLATES_DIR, Settings
+from .errors import SetupError
+from .outputs import STATE_FOLDER, write_atomically
+from .writers import Writer
+
+MANIFEST_NAME = "manifest.json"
+# Bump when the manifest's meaning changes: every output is then rebuilt once.
+MANIFEST_VERSION = 1
+PIPELINE_DIR = Path(__file__).resolve().parent
+# The libraries whose versions change the bytes we write.
+LIBRARIES = ("weasyprint", "pydyf", "python-docx", "jinja2", "pyyaml", "icu4py", "segno",
+             "fonttools", "uharfbuzz", "pheasa", "lxml")
+
+
+def _hash_files(digest, folder: Path, pattern: str) -> None:
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes())
+
+
+@cache
+def shared_digest(code: Path = PIPELINE_DIR, templates: Path = TEMPLATES_DIR,
+                  fonts: Path = FONTS_DIR, config: Path = SETTINGS_FILE) -> str:
+    """Return a hash of everything every output depends on."""
+    digest = hashlib.sha256(f"manifest {MANIFEST_VERSION}\0{sys.version}\0".encode())
+    for library in LIBRARIES:
+        try:
+            digest.update(f"{library} {metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} -\0".encode())
+    for name, folder, pattern in (("code", code, "*.py"), ("schema", code, "*.json"),
+                                  ("templates", templates, "*"), ("fonts", fonts, "*")):
+        digest.update(f"\0{name}\0".encode())
+        _hash_files(digest, folder, pattern)
+    digest.update(b"\0config\0" + (config.read_bytes() if config.exists() else b""))
+    return digest.hexdigest()
+
+
+def source_dates(files: Sequence[Path]) -> dict[Path, datetime | None]:
+    """Return each source's date: SOURCE_DATE_EPOCH if set, else its last commit in git.
+
+    Each handout is dated by its own source, so committing one source leaves the others'
+    outputs as they were. A source git does not know (new, or outside a repository) gets
+    no date, so its bytes still depend on nothing but its content.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        from .config import build_timestamp
+
+        date = build_timestamp()
+        return {path: date for path in files}
+    dates: dict[Path, datetime | None] = {path: None for path in files}
+    by_folder: dict[Path, list[Path]] = {}
+    for path in files:
+        by_folder.setdefault(path.resolve().parent, []).append(path)
+    for folder, members in by_folder.items():
+        dates.update(_git_dates(folder, members))
+    return dates
+
+
+def _git_dates(folder: Path, members: list[Path]) -> dict[Path, datetime]:
+    """Read the last commit time of every file in folder with one `git log`."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(folder), "log", "--format=%x00%ct", "--name-only",
+             "--relative", "--no-renames", "--", "."],
+            capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    latest: dict[str, int] = {}
+    for commit in result.stdout.split("\0")[1:]:
+        lines = commit.strip().splitlines()
+        if not lines:
+            continue
+        when = int(lines[0])
+        for name in lines[1:]:
+            latest.setdefault(name.strip(), when)  # newest first: keep the first seen
+    dates = {}
+    for path in members:
+        when = latest.get(path.resolve().name) if path.resolve().parent == folder else None
+        if when is not None:
+            dates[path] = datetime.fromtimestamp(when, tz=UTC)
+    return dates
+
+
+def output_key(writer: Writer, settings: Settings, source_bytes: bytes,
+               date: datetime | None, shared: str) -> str:
+    """Return the key of one writer's outputs for one source."""
+    parts = {"writer": writer.name, "settings": writer.key_settings(settings),
+             "date": date.isoformat() if date else None, "shared": shared,
+             "source": hashlib.sha256(source_bytes).hexdigest()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+# --- the manifest ------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One writer's outputs for one handout (or one finished set), as last built."""
+
+    key: str
+    source: str
+    files: dict[str, list[int]]  # relative path → [size, mtime_ns]
+
+
+@dataclass
+class Manifest:
+    path: Path
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, out_dir: Path) -> Manifest:
+        path = out_dir / STATE_FOLDER / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != MANIFEST_VERSION:
+                raise ValueError("another version")
+            entries = {name: Entry(**entry) for name, entry in data["entries"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries = {}  # missing or unreadable: everything is out of date, nothing lost
+        return cls(path, entries)
+
+    def save(self) -> None:
+        data = {"version": MANIFEST_VERSION,
+                "entries": {name: vars(entry) for name, entry in sorted(self.entries.items())}}
+        try:
+            write_atomically(self.path, json.dumps(data, indent=1).encode(), sync=False)
+        except OSError as exc:
+            raise SetupError(f"cannot write the build manifest {self.path}: "
+                             f"{exc.strerror or exc}") from exc
+
+    def is_current(self, name: str, key: str, out_dir: Path) -> bool:
+        """Tell whether an output was built with this key and its files are untouched."""
+        entry = self.entries.get(name)
+        if entry is None or entry.key != key:
+            return False
+        return all(_stamp(out_dir / file) == stamp for file, stamp in entry.files.items())
+
+    def record(self, name: str, key: str, source: str, out_dir: Path,
+               files: Iterable[str]) -> None:
+        self.entries[name] = Entry(key, source, {f: _stamp(out_dir / f) for f in files})
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return [status.st_size, status.st_mtime_ns]
+
+
+def entry_name(writer: str, handout_id: str) -> str:
+    return f"{writer}:{handout_id}"
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SourcePlan:
+    """One source and the writers whose outputs for it are out of date."""
+
+    path: Path
+    display: str
+    handout_id: str  # the file name's stem: a valid source's id is its file name
+    digest: str  # of the source's bytes
+    date: datetime | None
+    keys: dict[str, str]  # writer name → key, for every writer asked for
+    stale: list[str]  # the writers to run
+
+
+@dataclass
+class Plan:
+    sources: list[SourcePlan]
+    writers: list[Writer]
+    orphans: dict[str, list[str]]  # entry name → files whose source is gone
+
+    @property
+    def stale(self) -> list[SourcePlan]:
+        return [source for source in self.sources if source.stale]
+
+
+def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settings,
+              out_dir: Path, manifest: Manifest, display=str, whole_folders: bool = False,
+              force: bool = False) -> Plan:
+    """Return what must be rendered for files, given what the manifest says was built.
+
+    With `whole_folders` (the build was given folders, not single files) an output whose
+    source is no longer there is an orphan, to be removed.
+    """
+    shared = shared_digest()
+    dates = source_dates(files)
+    plans = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # reported by the loader, with its reason; never up to date
+        keys = {w.name: output_key(w, settings, data, dates[path], shared)
+                for w in writers if w.per_handout}
+        stale = [name for name, key in keys.items()
+                 if force or not data
+                 or not manifest.is_current(entry_name(name, path.stem), key, out_dir)]
+        plans.append(SourcePlan(path, display(path), path.stem,
+                                hashlib.sha256(data).hexdigest(), dates[path], keys, stale))
+    orphans: dict[str, list[str]] = {}
+    if whole_folders:
+        present = {path.stem for path in files}
+        asked = {w.name for w in writers}
+        for name, entry in manifest.entries.items():
+            writer, _, handout_id = name.partition(":")
+            if writer in asked and handout_id and not handout_id.startswith("@") \
+                    and handout_id not in present:
+                orphans[name] = sorted(entry.files)
+    return Plan(plans, list(writers), orphans)

@@ -1,0 +1,114 @@
+"""Output formats, each a writer with one shape (as Sphinx's builders).
+
+A writer has a name (the CLI subcommand and the make target), the files it makes for a
+handout, and `render`, which turns one prepared Document into those files' bytes. A writer
+whose output spans the whole set (a booklet, a site index) also has `finish`, run once after
+every handout, with all the Documents. The build loop, the CLI and the Makefile read this
+registry; none of them lists formats by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Settings
+from ..model import Document
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The files a writer made for one handout (paths relative to the output folder)."""
+
+    files: dict[str, bytes]
+    pages: int | None = None  # for the progress line, where the format has pages
+
+
+@dataclass(frozen=True)
+class Project:
+    """What a finishing step may read besides the Documents: the sources and settings."""
+
+    sources: tuple[Path, ...]
+    out_dir: Path
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+class Writer:
+    """One output format. Subclasses set the class attributes and override `render`."""
+
+    name: str = ""
+    help: str = ""
+    # The Settings fields that change this writer's bytes: a change to any of them, and only
+    # to them, makes its outputs out of date.
+    settings: tuple[str, ...] = ()
+    # The folders (under the output folder) this writer writes into.
+    folders: tuple[str, ...] = ()
+    # Writers whose per-handout files this one reads (a site copies the PDF and DOCX).
+    requires: tuple[str, ...] = ()
+    # Whether `render` makes files per handout; False for a writer that only finishes.
+    per_handout: bool = True
+
+    def files(self, handout_id: str) -> tuple[str, ...]:
+        """Return the files render makes for a handout, relative to the output folder."""
+        raise NotImplementedError
+
+    def render(self, doc: Document, settings: Settings) -> Rendered:
+        """Return the files of one handout."""
+        raise NotImplementedError
+
+    # --- the whole set (booklet, poster, site index) ---------------------------------------
+
+    def set_inputs(self, project: Project) -> tuple[Path, ...]:
+        """Return the files besides the sources that `finish` reads (a fair description)."""
+        return ()
+
+    def finish(self, documents: Sequence[Document], settings: Settings,
+               project: Project) -> dict[str, bytes]:
+        """Return the files that span the whole set, relative to the output folder."""
+        return {}
+
+    @property
+    def finishes(self) -> bool:
+        return type(self).finish is not Writer.finish
+
+    def key_settings(self, settings: Settings) -> dict[str, object]:
+        return {name: getattr(settings, name) for name in self.settings}
+
+
+_REGISTRY: dict[str, Writer] = {}
+
+
+def register(writer_class: type[Writer]) -> type[Writer]:
+    """Add a writer to the registry (a class decorator)."""
+    writer = writer_class()
+    if not writer.name or writer.name in _REGISTRY:
+        raise ValueError(f"writer name {writer.name!r} is empty or taken")
+    _REGISTRY[writer.name] = writer
+    return writer_class
+
+
+def writers() -> dict[str, Writer]:
+    """Return every writer by name, in the order they were registered."""
+    _load_all()
+    return dict(_REGISTRY)
+
+
+def get(name: str) -> Writer:
+    """Return the writer called name."""
+    registry = writers()
+    if name not in registry:
+        raise KeyError(f"unknown output format {name!r}; use one of {', '.join(registry)}")
+    return registry[name]
+
+
+# The writer modules, in the order `make help` and `--help` list them. Importing one
+# registers its writers; they import their renderers lazily, so listing the formats never
+# loads WeasyPrint.
+MODULES = ("pdf", "docx")
+
+
+def _load_all() -> None:
+    for module in MODULES:
+        importlib.import_module(f"{__name__}.{module}")
