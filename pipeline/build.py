@@ -58,7 +58,7 @@ class HandoutResult:
     files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # writer → path → bytes
     pages: dict[str, int | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    document: Document | None = None
+    documents: dict[bool, Document] = field(default_factory=dict)  # by `Writer.breaks`
     seconds: float = 0.0
     rendered: bool = False  # False: the source has errors, or a writer failed
 
@@ -70,8 +70,40 @@ class HandoutResult:
 class _Task:
     sources: tuple[tuple[Path, str, datetime | None], ...]  # path, display, date
     writers: tuple[str, ...]
-    want_documents: bool
+    want_documents: tuple[bool, ...]  # the Documents (by `breaks`) a finishing step needs
     strict: bool
+
+
+class _Documents:
+    """Prepare a handout once for each kind of Document its writers need."""
+
+    def __init__(self, handout, settings: Settings, date: datetime | None) -> None:
+        self.handout, self.settings, self.date = handout, settings, date
+        self.prepared: dict[bool, Document] = {}
+
+    def __call__(self, breaks: bool = True) -> Document:
+        from .prepare import prepare
+
+        if breaks not in self.prepared:
+            self.prepared[breaks] = prepare(self.handout, self.settings, date=self.date,
+                                            breaks=breaks)
+        return self.prepared[breaks]
+
+
+def _render_handout(result: HandoutResult, document: _Documents, task: _Task) -> None:
+    """Render one valid handout with each writer of the task, into result."""
+    from .fonts import glyph_problems
+
+    problems = [p.describe() for text in document().texts() for p in glyph_problems(text)]
+    if problems:
+        raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
+    for name in task.writers:
+        writer = writer_registry.get(name)
+        rendered = writer.render(document(writer.breaks), document.settings)
+        result.files[name] = rendered.files
+        result.pages[name] = rendered.pages
+    result.rendered = True
+    result.documents = {breaks: document(breaks) for breaks in task.want_documents}
 
 
 def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutResult]:
@@ -80,9 +112,7 @@ def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutRe
     Sources that share a file name (in different folders) come in one task, so that the
     rule against duplicate ids sees them together.
     """
-    from .fonts import glyph_problems
     from .load import load_source
-    from .prepare import prepare
     from .validate import validate_sources
 
     started = time.perf_counter()
@@ -103,17 +133,7 @@ def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutRe
                 "not built: it has warnings, and the build is strict"))
             continue
         try:
-            doc = prepare(handout, settings, date=date)
-            problems = [p.describe() for text in doc.texts() for p in glyph_problems(text)]
-            if problems:
-                raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
-            for name in task.writers:
-                rendered = writer_registry.get(name).render(doc, settings)
-                result.files[name] = rendered.files
-                result.pages[name] = rendered.pages
-            result.rendered = True
-            if task.want_documents:
-                result.document = doc
+            _render_handout(result, _Documents(handout, settings, date), task)
         except SetupError:
             raise  # the project itself is broken: one message from the CLI, not one per source
         except (BuildError, Exception) as exc:
@@ -212,13 +232,13 @@ class _Runner:
         self.out_dir, self.manifest, self.report = out_dir, manifest, report
         self.total, self.display, self.progress = total, display, progress
         self.done = 0
-        self.documents: dict[Path, Document] = {}
+        self.documents: dict[bool, dict[Path, Document]] = {True: {}, False: {}}
         self.last_save = time.monotonic()
 
     def take(self, result: HandoutResult, plan: SourcePlan | None) -> None:
         self.report.diagnostics.extend(result.diagnostics)
-        if result.document is not None:
-            self.documents[result.source] = result.document
+        for breaks, document in result.documents.items():
+            self.documents[breaks][result.source] = document
         if plan is None or not plan.stale:
             return  # rendered only for its Document (a finishing step needs it)
         self.done += 1
@@ -348,13 +368,13 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
         names = sorted({name for source in group for name in source.stale},
                        key=[w.name for w in chosen].index)
         tasks.append(_Task(tuple((s.path, s.display, s.date) for s in group), tuple(names),
-                           bool(unfinished), strict))
+                           tuple(sorted({w.breaks for w in unfinished})), strict))
     runner = _Runner(out_dir, manifest, report, len(stale), display, progress)
     try:
         _run_tasks(tasks, plans, runner, settings, jobs, debug)
         for writer in unfinished:
-            documents = [runner.documents[s.path] for s in plan.sources
-                         if s.path in runner.documents]
+            prepared = runner.documents[writer.breaks]
+            documents = [prepared[s.path] for s in plan.sources if s.path in prepared]
             made = {out_dir / path: data
                     for path, data in writer.finish(documents, settings, project).items()}
             write_together(out_dir, made)

@@ -65,7 +65,7 @@ def _citation(publisher: str, title: str, date: str) -> str:
     return f"{publisher}. {title}{title_end} ({date})."
 
 
-def _facts(handout: Handout, labels: Labels) -> tuple[Fact, ...]:
+def _facts(handout: Handout, labels: Labels, wrap) -> tuple[Fact, ...]:
     salary = handout.salary
 
     def money(value: float) -> str:
@@ -80,28 +80,32 @@ def _facts(handout: Handout, labels: Labels) -> tuple[Fact, ...]:
         facts.append((labels["top_earners"], f"{money(salary.top)}+ {period}"))
     facts.append((labels["country"], labels.countries.get(salary.country, salary.country)))
     # Word breaks here too: on A5 and in Word these short lines wrap as well.
-    return tuple(Fact(insert_word_breaks(label), insert_word_breaks(value))
-                 for label, value in facts)
+    return tuple(Fact(wrap(label), wrap(value)) for label, value in facts)
 
 
 def _first_sentence(paragraph: str) -> str:
     return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
 
 
-def prepare(handout: Handout, settings: Settings, date: datetime | None = None) -> Document:
+def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
+            breaks: bool = True) -> Document:
     """Return the Document for one handout: final text, ready for any renderer.
 
     `date` is the handout's date (its source's last commit); without it, SOURCE_DATE_EPOCH.
+    With `breaks` False no line-breaking aids are inserted (no U+200B, no no-break spaces):
+    for a web page, where the browser breaks Khmer lines itself and copied text must equal
+    the source.
     """
     labels = load_labels(handout.language, handout.labels)
 
     def wrap(text: str) -> str:
         # A line break inside a YAML block (|) is a space, in the DOCX as in the HTML.
-        return insert_word_breaks(bind_repetition_signs(_LINE_BREAKS.sub(" ", text)))
+        text = _LINE_BREAKS.sub(" ", text)
+        return insert_word_breaks(bind_repetition_signs(text)) if breaks else text
 
     def body(text: str) -> str:
         """Wrap running text, keeping its last two words on one line."""
-        return keep_last_words_together(wrap(text))
+        return keep_last_words_together(wrap(text)) if breaks else wrap(text)
 
     def paragraphs(texts) -> Paragraphs:
         return Paragraphs(tuple(body(t) for t in texts))
@@ -134,7 +138,7 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None) 
         title_other=wrap(handout.title_other) if handout.title_other else None,
         other_language="en" if handout.language == "km" else "km",
         facts_heading=wrap(labels["facts"]),
-        facts=_facts(handout, labels),
+        facts=_facts(handout, labels, wrap),
         sections=sections,
         organisation=settings.organisation,
         page_label=labels["page"],

@@ -49,6 +49,9 @@ class Writer:
     requires: tuple[str, ...] = ()
     # Whether `render` makes files per handout; False for a writer that only finishes.
     per_handout: bool = True
+    # Whether its Documents carry the line-breaking aids (U+200B between Khmer words, no-break
+    # spaces) that Pango, Word and LibreOffice need; a web page leaves breaking to the browser.
+    breaks: bool = True
 
     def files(self, handout_id: str) -> tuple[str, ...]:
         """Return the files render makes for a handout, relative to the output folder."""
