@@ -14,7 +14,8 @@ OUTPUT_DIR  ?= output
 PAGE_SIZE   ?= A4
 PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
-BENCH_RUNS  ?= 5
+BENCH_RUNS  ?= 3
+BENCH_HANDOUTS ?= 100
 PAGE_SIZES  := A4 A5 Letter
 PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
 ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
@@ -69,7 +70,7 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@touch $@
 
 check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too
-	@$(RUN) check $(STRICT_FLAG) $(SOURCES_DIR)
+	@$(RUN) check $(STRICT_FLAG) $(JOBS_FLAG) $(SOURCES_DIR)
 
 fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sources in place
 	@$(RUN) fix $(SOURCES_DIR)
@@ -103,8 +104,9 @@ schema: $(VENV_STAMP) ## Regenerate pipeline/schema/handout.schema.json from pip
 reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styles) from its script
 	$(VENV)/bin/python tools/make_reference_docx.py
 
-bench: $(VENV_STAMP) ## Measure batch rendering speed (medians of BENCH_RUNS runs)
-	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS)
+bench: $(VENV_STAMP) ## Time the build on BENCH_HANDOUTS generated handouts, beside other tools
+	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS) --handouts $(BENCH_HANDOUTS) \
+		$(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 clean: ## Remove generated outputs
 	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \

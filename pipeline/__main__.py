@@ -12,9 +12,7 @@ from pathlib import Path
 
 from . import schema
 from .errors import PipelineError
-from .load import load_source
 from .model import Diagnostic
-from .validate import validate_sources
 
 DEFAULT_SOURCES = Path("sources")
 
@@ -37,6 +35,8 @@ def _source_files(paths: Sequence[Path]) -> list[Path]:
         paths = [DEFAULT_SOURCES]
     files: list[Path] = []
     for path in paths:
+        if not path.exists() and path.suffix != ".yaml":
+            continue  # a missing folder holds no sources: said once, by the caller
         if path.is_dir() and path.suffix != ".yaml":
             # Hidden files (an editor's .#lock, a .draft) are not sources, as for make.
             files.extend(sorted(f for f in path.glob("*.yaml") if not f.name.startswith(".")))
@@ -58,15 +58,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _check(files: Sequence[Path], strict: bool):
-    """Load and validate; print diagnostics; return (handouts, failed)."""
-    loaded = [load_source(path, _display(path)) for path in files]
-    handouts, diagnostics = validate_sources(loaded)
-    _print_diagnostics(diagnostics)
-    errors = sum(d.is_error for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    failed = errors > 0 or (strict and warnings > 0)
-    return handouts, diagnostics, failed, errors, warnings
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -88,7 +79,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     files = _source_files(args.files)
     if not files:
         return _no_sources(args)
-    _, _, failed, errors, warnings = _check(files, args.strict)
+    from .build import check
+
+    diagnostics = check(files, _display, args.jobs)
+    _print_diagnostics(diagnostics)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    failed = errors > 0 or (args.strict and warnings > 0)
     strict = " (--strict: warnings fail the check)" if args.strict and warnings else ""
     _say(f"checked {_plural(len(files), 'source')}: {_plural(errors, 'error')}, "
          f"{_plural(warnings, 'warning')}{strict}")
@@ -151,7 +148,8 @@ def _formats(text: str) -> list[str]:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from .build import write_atomically
+    from .load import load_source
+    from .outputs import write_atomically
     from .text_checks import apply_edits, check_text, read_source_text
 
     files = _source_files(args.files)
@@ -194,6 +192,8 @@ def _reload(path: Path, display: str, text: str):
     """Parse edited text as if it were the file (to find the next round of fixes)."""
     import tempfile
 
+    from .load import load_source
+
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / path.name
         copy.write_text(text, encoding="utf-8")
@@ -215,6 +215,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     schema.SCHEMA_PATH.write_text(text, encoding="utf-8")
     _say(f"wrote {_display(schema.SCHEMA_PATH)}")
     return 0
+
+
+def _default_jobs() -> int:
+    from .build import default_jobs
+
+    return default_jobs()
 
 
 def _positive(text: str) -> int:
@@ -253,10 +259,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="*", type=Path,
                        help="source files or folders (default: sources/)")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.add_argument("-j", "--jobs", type=_positive, default=_default_jobs(),
+                       help="worker processes for a large batch (default: every core)")
     check.set_defaults(run=cmd_check)
 
     from . import writers
-    from .build import default_jobs
     from .config import PAGE_SIZES, PDF_VARIANTS
 
     def build_options(sub: argparse.ArgumentParser, variant: bool) -> None:
@@ -269,9 +276,9 @@ def _parser() -> argparse.ArgumentParser:
         if variant:
             sub.add_argument("--variant", choices=list(PDF_VARIANTS), default=None,
                              help="PDF variant (default: pdf/ua-1, tagged)")
-        sub.add_argument("-j", "--jobs", type=_positive, default=default_jobs(),
+        sub.add_argument("-j", "--jobs", type=_positive, default=_default_jobs(),
                          help="worker processes (default: every core, here "
-                              f"{default_jobs()})")
+                              f"{_default_jobs()})")
         sub.add_argument("--strict", action="store_true",
                          help="fail, and build nothing, for a source with warnings")
         sub.add_argument("--force", action="store_true",

@@ -125,8 +125,8 @@ def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutRe
                                diagnostics=[d for d in diagnostics if d.path == display])
         results.append(result)
         handout = valid.get(path)
-        if handout is None:
-            continue
+        if handout is None or not (task.writers or task.want_documents):
+            continue  # invalid, or only checked
         if task.strict and result.diagnostics:
             result.diagnostics.append(Diagnostic(
                 display, None, None, Severity.ERROR,
@@ -262,7 +262,8 @@ class _Runner:
         self.report.written.extend(files)
         for name in plan.stale:
             self.manifest.record(entry_name(name, plan.handout_id), plan.keys[name],
-                                 result.display, self.out_dir, result.files[name])
+                                 result.display, self.out_dir, result.files[name],
+                                 result.diagnostics)
         self.report.built += 1
         if time.monotonic() - self.last_save > 2:  # a killed build keeps most of its work
             self.manifest.save()
@@ -274,16 +275,17 @@ class _Runner:
             self.progress(line)
 
 
-def _run_tasks(tasks: list[_Task], plans: dict[Path, SourcePlan], runner: _Runner,
-               settings: Settings, jobs: int, debug: bool) -> None:
+def _run_tasks(tasks: list[_Task], settings: Settings, jobs: int, debug: bool,
+               cache_dir: Path, take: Callable[[HandoutResult], None],
+               pool_from: int = 2) -> None:
+    """Run tasks here, or in a pool of `jobs` workers when there are pool_from or more."""
     names = sorted({name for task in tasks for name in task.writers})
-    cache_dir = runner.out_dir / STATE_FOLDER / "cache"
-    if jobs <= 1 or len(tasks) <= 1:
-        if tasks:
+    if jobs <= 1 or len(tasks) < pool_from:
+        if tasks and names:
             _warm(names, cache_dir)
         for task in tasks:
             for result in _render_task(task, settings, debug):
-                runner.take(result, plans.get(result.source))
+                take(result)
         return
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(
@@ -293,7 +295,7 @@ def _run_tasks(tasks: list[_Task], plans: dict[Path, SourcePlan], runner: _Runne
         futures = [pool.submit(_worker_task, task) for task in tasks]
         for future in concurrent.futures.as_completed(futures):
             for result in future.result():
-                runner.take(result, plans.get(result.source))
+                take(result)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in list(getattr(pool, "_processes", {}).values()):
@@ -355,6 +357,19 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
         del manifest.entries[name]
     stale = plan.stale
     report.up_to_date = len(plan.sources) - len(stale)
+    # An up-to-date handout is not checked again: repeat the warnings it was built with,
+    # and under --strict let them fail the build as they would have then.
+    for source in plan.sources:
+        if source.stale or not source.keys:
+            continue
+        found = manifest.warnings(entry_name(next(iter(source.keys)), source.handout_id),
+                                  source.display)
+        report.diagnostics.extend(found)
+        if strict and found:
+            report.diagnostics.append(Diagnostic(
+                source.display, None, None, Severity.ERROR,
+                "has warnings, and the build is strict (its outputs are from an earlier, "
+                "non-strict build)"))
     finishing = [w for w in chosen if w.finishes]
     project = Project(tuple(files), out_dir)
     set_keys = {w.name: _set_key(w, settings, plan.sources, w.set_inputs(project))
@@ -371,7 +386,8 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
                            tuple(sorted({w.breaks for w in unfinished})), strict))
     runner = _Runner(out_dir, manifest, report, len(stale), display, progress)
     try:
-        _run_tasks(tasks, plans, runner, settings, jobs, debug)
+        _run_tasks(tasks, settings, jobs, debug, out_dir / STATE_FOLDER / "cache",
+                   lambda result: runner.take(result, plans.get(result.source)))
         for writer in unfinished:
             prepared = runner.documents[writer.breaks]
             documents = [prepared[s.path] for s in plan.sources if s.path in prepared]
@@ -387,6 +403,26 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
             manifest.save()
     report.diagnostics.sort(key=Diagnostic.sort_key)
     return report
+
+
+# Checking is quick (tens of milliseconds a source): a pool pays for its start-up only on a
+# batch of about this many.
+_CHECK_POOL_FROM = 8
+
+
+def check(files: Sequence[Path], display: Callable[[Path], str] = str,
+          jobs: int = 1) -> list[Diagnostic]:
+    """Load and validate every source (in a pool for a large batch); return the diagnostics."""
+    by_name: dict[str, list[Path]] = {}
+    for path in files:
+        by_name.setdefault(path.name, []).append(path)
+    tasks = [_Task(tuple((path, display(path), None) for path in group), (), (), False)
+             for group in by_name.values()]
+    diagnostics: list[Diagnostic] = []
+    _run_tasks(tasks, Settings(), jobs, False, Path(),
+               lambda result: diagnostics.extend(result.diagnostics),
+               pool_from=_CHECK_POOL_FROM)
+    return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
 def default_jobs() -> int:

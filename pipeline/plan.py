@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .config import FONTS_DIR, SETTINGS_FILE, TEMPLATES_DIR, Settings
 from .errors import SetupError
+from .model import Diagnostic, Severity
 from .outputs import STATE_FOLDER, write_atomically
 from .writers import Writer
 
@@ -128,6 +129,8 @@ class Entry:
     key: str
     source: str
     files: dict[str, list[int]]  # relative path → [size, mtime_ns]
+    # The source's warnings when it was built, to repeat while it is up to date.
+    warnings: list[list] = field(default_factory=list)
 
 
 @dataclass
@@ -164,8 +167,15 @@ class Manifest:
         return all(_stamp(out_dir / file) == stamp for file, stamp in entry.files.items())
 
     def record(self, name: str, key: str, source: str, out_dir: Path,
-               files: Iterable[str]) -> None:
-        self.entries[name] = Entry(key, source, {f: _stamp(out_dir / f) for f in files})
+               files: Iterable[str], warnings: Iterable[Diagnostic] = ()) -> None:
+        self.entries[name] = Entry(key, source, {f: _stamp(out_dir / f) for f in files},
+                                   [[d.line, d.column, d.message, d.rule] for d in warnings])
+
+    def warnings(self, name: str, display: str) -> list[Diagnostic]:
+        """Return the warnings an up-to-date output was built with, as diagnostics."""
+        entry = self.entries.get(name)
+        return [Diagnostic(display, line, column, Severity.WARNING, message, rule)
+                for line, column, message, rule in (entry.warnings if entry else [])]
 
 
 def _stamp(path: Path) -> list[int] | None:

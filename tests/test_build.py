@@ -12,28 +12,11 @@ import time
 import pytest
 from conftest import ROOT
 
-from pipeline.build import write_atomically
-
 CLI = [sys.executable, "-m", "pipeline"]
 
 
 def _run(*args, cwd=ROOT, env=None):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env)
-
-
-def test_write_atomically_replaces_whole_files_only(tmp_path, monkeypatch):
-    target = tmp_path / "out" / "a.pdf"
-    write_atomically(target, b"first")
-    assert target.read_bytes() == b"first"
-
-    def broken_fsync(fd):
-        raise OSError("disk full")
-
-    monkeypatch.setattr("os.fsync", broken_fsync)
-    with pytest.raises(OSError, match="disk full"):
-        write_atomically(target, b"second")
-    assert target.read_bytes() == b"first"
-    assert [p.name for p in target.parent.iterdir()] == ["a.pdf"]
 
 
 def test_batch_builds_the_good_sources_and_reports_the_bad(tmp_path, source_copy):
@@ -235,3 +218,34 @@ def test_hidden_files_are_not_sources_and_a_linked_copy_is_told_its_name(tmp_pat
         "file name 'copy.yaml'; write id: copy (or name the file account-manager.yaml) "
         "[id.filename]\n")
     assert result.stdout == "checked 2 sources: 1 error, 0 warnings\n"
+
+
+def test_an_empty_or_missing_sources_folder_fails_every_command_alike(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in ("check", "pdf", "docx", "build"):
+        for folder in (empty, tmp_path / "missing"):
+            result = _run(command, str(folder))
+            assert (result.returncode, result.stderr) == (
+                1, f"no sources found in {folder}\n"), command
+
+
+def test_a_second_build_says_up_to_date_and_strict_fails_on_warnings(tmp_path, source_copy):
+    source = source_copy({"tips": ["ជំនាញ  ល្អ។"]})  # a double space: a warning
+    out = str(tmp_path / "out")
+    first = _run("build", "-f", "pdf,docx", "--out", out, str(source.parent))
+    assert first.returncode == 0, first.stderr
+    assert "warning:" in first.stderr
+    again = _run("build", "-f", "pdf,docx", "--out", out, str(source.parent))
+    assert again.returncode == 0
+    assert re.fullmatch(r"pdf, docx: up to date \(1 source, \d+\.\d s\), 1 warning\n",
+                        again.stdout)
+    strict = _run("docx", "--strict", "--out", out, str(source.parent))
+    assert strict.returncode == 1
+    assert (f"{source}: error: has warnings, and the build is strict (its outputs are from "
+            "an earlier, non-strict build)" in strict.stderr)
+    fresh = _run("docx", "--strict", "--out", str(tmp_path / "fresh"), str(source.parent))
+    assert fresh.returncode == 1
+    assert (f"{source}: error: not built: it has warnings, and the build is strict"
+            in fresh.stderr)
+    assert not (tmp_path / "fresh" / "docx" / f"{source.stem}.docx").exists()
