@@ -297,8 +297,11 @@ def _run_tasks(tasks: list[_Task], settings: Settings, jobs: int, debug: bool,
             for result in future.result():
                 take(result)
     except BaseException:
+        # Ctrl-C (or a broken project): stop at once. Workers only render, so nothing they
+        # leave is half written; what was finished is already in place.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in workers:
             process.terminate()
         raise
     pool.shutdown(wait=True)

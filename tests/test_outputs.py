@@ -123,3 +123,21 @@ def test_sigkill_at_any_moment_leaves_whole_old_or_whole_new_files(tmp_path, sou
     assert _build(paths[0].parent, out).wait() == 0
     assert _files(out) == new
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_ctrl_c_stops_the_pool_and_leaves_no_partial_file(tmp_path, source_copy):
+    paths = [source_copy(handout_id=f"handout-{n}") for n in range(6)]
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--jobs", "2",
+                                "--out", str(out), str(paths[0].parent)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(2.0)
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole group
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "interrupted"
+    assert "Traceback" not in stderr
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    for pdf in out.glob("pdf/*.pdf"):
+        assert pdf.read_bytes().rstrip().endswith(b"%%EOF")
