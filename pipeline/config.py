@@ -21,11 +21,7 @@ DEFAULT_ORGANISATION = "Career Guidance Service"
 
 # Page sizes selectable with PAGE_SIZE=…, as CSS `size` values.
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
-# The same sizes in mm (width, height), for the DOCX and for estimates.
-PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "Letter": (215.9, 279.4)}
-# Page margins in mm (top, right, bottom, left), shared by the PDF and the DOCX. A5 takes
-# narrower ones with its smaller type (handout.css), so a handout keeps its page budget.
-PAGE_MARGINS_MM = {"A4": (14, 15, 17, 15), "A5": (11, 12, 14, 12), "Letter": (14, 15, 17, 15)}
+# Their dimensions, margins and type are in templates/theme.yaml (pipeline/theme.py).
 # Modules of white around a QR code: the standard asks for 4; 2 is what phone readers need,
 # and the page around the code is white anyway.
 QR_QUIET_ZONE = 2

@@ -40,18 +40,11 @@ from docx.text.run import Run
 from fontTools.ttLib import TTFont
 from lxml import etree
 
-from .config import (
-    FONTS_DIR,
-    PAGE_MARGINS_MM,
-    PAGE_SIZES,
-    PAGE_SIZES_MM,
-    QR_QUIET_ZONE,
-    TEMPLATES_DIR,
-    Settings,
-)
+from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
+from .theme import Page, Theme, load_theme
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 
@@ -76,21 +69,20 @@ PARAGRAPH_STYLES = (NORMAL, TITLE, SUBTITLE, HEADING, REFERENCES_HEADING, LIST_B
                     FACTS_HEADING, FACTS_LABEL, FACTS, REFERENCES, CAPTION, FOOTER)
 REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
 
-# Page geometry as in templates/handout.css (CSS page sizes in config.PAGE_SIZES).
-PAGE_MM = PAGE_SIZES_MM
-MARGINS_MM = {size: dict(zip(("top", "right", "bottom", "left"), margins, strict=True))
-              for size, margins in PAGE_MARGINS_MM.items()}
+# Page sizes, margins, type and colours come from the theme (templates/theme.yaml), as for
+# the PDF; these are the DOCX's own.
 FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
 QR_MM = 24  # with its quiet zone, as .qr svg in handout.css
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
-# The label column of the quick facts, as .fact dt in handout.css.
-FACT_LABEL_MM = {"A4": 45, "A5": 36, "Letter": 45}
 FACTS_BOTTOM_PADDING_MM = 2  # as the padding of .facts
 
-# Type on A5 is smaller, as in handout.css (9 pt body instead of 11 pt), so that a handout
-# keeps its page budget there too.
-TYPE_SCALE = {"A5": 9 / 11}
+# Each style's type role in the theme (the same roles handout.css uses).
+STYLE_ROLES = {NORMAL: "body", TITLE: "title", SUBTITLE: "subtitle", HEADING: "heading",
+               REFERENCES_HEADING: "minor_heading", LIST_BULLET: "body",
+               FACTS_HEADING: "facts_heading", FACTS_LABEL: "fact_label", FACTS: "fact_value",
+               REFERENCES: "citation", CAPTION: "caption", FOOTER: "footer"}
+DISPLAY_STYLES = (TITLE,)  # Khmer in the display face
 
 # Where a language's Latin text and its Khmer text are proofed (w:lang, dc:language).
 LOCALES = {"km": "km-KH", "en": "en-US"}
@@ -111,9 +103,10 @@ _THEME_FONT_ATTRIBUTES = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"
 def render_docx(doc: Document, settings: Settings) -> bytes:
     """Return the handout as an editable DOCX file."""
     document, styles = _open_reference()
+    theme = load_theme()
+    apply_theme(document, styles, theme, theme.page(settings.page_size))
     writer = _Writer(document, styles)
-    geometry = _page_setup(document, styles[FOOTER], settings.page_size)
-    _scale_type(document, TYPE_SCALE.get(settings.page_size, 1.0))
+    geometry = _page_setup(document, styles[FOOTER], theme.page(settings.page_size))
     _clear_body(document)
     writer.masthead(doc, geometry)
     writer.facts(doc, geometry)
@@ -191,13 +184,96 @@ def _style_fonts(document, styles: dict, slot: str = "cs") -> dict[str, str]:
     return result
 
 
-def _scale_type(document, factor: float) -> None:
-    """Scale every font size the styles set (Latin and Khmer alike), in this document only."""
-    if factor == 1.0:
-        return
+@cache
+def font_line_height(family: str) -> float:
+    """Return a family's own line height in em: what Word and LibreOffice call single."""
+    faces = _font_faces(FONTS_DIR).get(family)
+    if not faces:
+        raise SetupError(f"the theme names the font '{family}', which is not in "
+                         f"{FONTS_DIR.name}/")
+    path = faces.get("Regular") or next(iter(faces.values()))
+    with TTFont(path, lazy=True) as font:
+        os2, units = font["OS/2"], font["head"].unitsPerEm
+        return (os2.usWinAscent + os2.usWinDescent) / units
+
+
+def line_spacing(size: float, line: float, family: str, at_least: bool = False) -> tuple:
+    """Return w:spacing's (line, lineRule) for a CSS line height in em."""
+    if at_least:  # a paragraph that holds a picture grows to fit it
+        return str(round(size * line * 20)), "atLeast"
+    # Word's "multiple" spacing counts in the font's own line height, not in em; never below
+    # single, where Khmer stacks would be clipped.
+    return str(round(240 * max(1.0, line / font_line_height(family)))), "auto"
+
+
+def _set(parent, tag: str, after: tuple[str, ...] = (), **attributes) -> None:
+    """Set attributes on parent's child tag, adding it (before any of `after`) if missing."""
+    child = parent.find(qn(tag))
+    if child is None:
+        child = OxmlElement(tag)
+        following = next((parent.find(qn(t)) for t in after if parent.find(qn(t)) is not None),
+                         None)
+        if following is not None:
+            following.addprevious(child)
+        else:
+            parent.append(child)
+    for name, value in attributes.items():
+        child.set(qn(f"w:{name}"), value)
+
+
+# Elements that follow w:color, w:sz, w:szCs in a run's properties (CT_RPr order).
+_AFTER_COLOR = ("w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight",
+                "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl",
+                "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
+_AFTER_SZ = _AFTER_COLOR[5:]
+_AFTER_SZCS = _AFTER_COLOR[6:]
+_AFTER_SPACING = ("w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+                  "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                  "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+                  "w:pPrChange")
+
+
+def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
+    """Give the styles the theme's type, line heights, colours and fonts for a page size.
+
+    The reference document is made from the same theme; applying it here as well means a
+    change to the theme reaches every DOCX at once, as it reaches every PDF.
+    """
+    for name, role in STYLE_ROLES.items():
+        element = styles[name].element
+        kind = page.type[role]
+        khmer = theme.fonts["display" if name in DISPLAY_STYLES else "text"]
+        latin = theme.fonts["latin"]
+        rpr = element.get_or_add_rPr()
+        fonts = rpr.get_or_add_rFonts()
+        for slot in ("ascii", "hAnsi", "eastAsia"):
+            fonts.set(qn(f"w:{slot}"), latin)
+        fonts.set(qn("w:cs"), khmer)
+        half_points = str(round(kind.size * 2))
+        _set(rpr, "w:color", _AFTER_COLOR, val=theme.colour(role))
+        _set(rpr, "w:sz", _AFTER_SZ, val=half_points)
+        _set(rpr, "w:szCs", _AFTER_SZCS, val=half_points)
+        ppr = element.get_or_add_pPr()
+        spacing = ppr.find(qn("w:spacing"))
+        at_least = spacing is not None and spacing.get(qn("w:lineRule")) == "atLeast"
+        line, rule = line_spacing(kind.size, kind.line, khmer, at_least)
+        _set(ppr, "w:spacing", _AFTER_SPACING, line=line, lineRule=rule)
+    accent, soft = theme.colours["accent"][1:].upper(), theme.colours["accent_soft"][1:].upper()
+    root = document.styles.element
+    # Text a person types outside any style (or pastes) takes the body size too.
+    body = str(round(page.type["body"].size * 2))
     for tag in ("w:sz", "w:szCs"):
-        for size in document.styles.element.iter(qn(tag)):
-            size.set(qn("w:val"), str(max(2, round(int(size.get(qn("w:val"))) * factor))))
+        for size in root.xpath(f"./w:docDefaults//{tag}"):
+            size.set(qn("w:val"), body)
+    for border in root.xpath(".//w:style[@w:type='table']//w:tblBorders/*"):
+        border.set(qn("w:color"), accent)
+    for shading in root.xpath(".//w:style[@w:type='table']//w:shd"):
+        shading.set(qn("w:fill"), soft)
+    for colour in root.xpath(".//w:style[@w:styleId='Hyperlink']//w:color"):
+        colour.set(qn("w:val"), accent)
+    numbering = document.part.numbering_part.element
+    for colour in numbering.xpath(".//w:lvl/w:rPr/w:color"):
+        colour.set(qn("w:val"), accent)
 
 
 def _clear_body(document) -> None:
@@ -212,19 +288,15 @@ def _clear_body(document) -> None:
 
 
 class _Geometry:
-    def __init__(self, page_size: str) -> None:
-        width, height = PAGE_MM[page_size]
-        self.page_size = page_size
-        self.width, self.height = Mm(width), Mm(height)
-        self.margins = MARGINS_MM[page_size]
-        self.text_width = Twips(round((width - self.margins["left"] - self.margins["right"])
-                                      / 25.4 * 1440))
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.width, self.height = Mm(page.width), Mm(page.height)
+        self.margins = dict(zip(("top", "right", "bottom", "left"), page.margins, strict=True))
+        self.text_width = Twips(round(page.text_width / 25.4 * 1440))
 
 
-def _page_setup(document, footer_style, page_size: str) -> _Geometry:
-    if page_size not in PAGE_MM or page_size not in PAGE_SIZES:
-        raise SetupError(f"unknown page size '{page_size}'; use one of {', '.join(PAGE_MM)}")
-    geometry = _Geometry(page_size)
+def _page_setup(document, footer_style, page: Page) -> _Geometry:
+    geometry = _Geometry(page)
     section = document.sections[0]
     section.page_width, section.page_height = geometry.width, geometry.height
     for side, mm in geometry.margins.items():
@@ -321,7 +393,7 @@ class _Writer:
     def qr_code(self, paragraph, url: str) -> None:
         png = io.BytesIO()
         segno.make(url, error="m").save(png, kind="png", scale=10, border=QR_QUIET_ZONE,
-                                        dark="#1d2a33")
+                                        dark=load_theme().colours["ink"])
         png.seek(0)
         paragraph.add_run().add_picture(png, width=Mm(QR_MM))
         properties = paragraph._p.find(".//" + qn("wp:docPr"))
@@ -341,7 +413,7 @@ class _Writer:
         # masthead and the box apart, and gives the gap the PDF has between them.
         self.paragraph(SPACER)
         total = geometry.text_width.twips
-        label = Mm(FACT_LABEL_MM[geometry.page_size]).twips
+        label = Mm(geometry.page.fact_label_width).twips
         table = self.table([label, total - label], FACTS_TABLE, rows=1 + len(doc.facts))
         heading, spanned = table.rows[0].cells
         heading._tc.getparent().remove(spanned._tc)

@@ -8,16 +8,10 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from .config import (
-    PAGE_MARGINS_MM,
-    PAGE_SIZES,
-    PRINT_MARKS_MM,
-    QR_QUIET_ZONE,
-    TEMPLATES_DIR,
-    Settings,
-)
+from .config import PAGE_SIZES, PRINT_MARKS_MM, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .khmer import ZWSP
 from .model import Bullets, Citations, Document, Paragraphs, Terms
+from .theme import load_theme
 
 TEMPLATE_NAME = "handout.html.j2"
 
@@ -59,15 +53,20 @@ def qr_svg(url: str) -> Markup:
     """Return an inline vector QR code for a URL, titled for screen readers (its /Alt)."""
     code = segno.make(url, error="m")
     return Markup(code.svg_inline(scale=1, border=QR_QUIET_ZONE, omitsize=True,
-                                  dark="#1d2a33", title=f"QR code: {url}"))
+                                  dark=load_theme().colours["ink"], title=f"QR code: {url}"))
 
 
 def render_html(doc: Document, settings: Settings) -> str:
     """Return the handout as a complete HTML document."""
+    theme = load_theme()
+    geometry = theme.page(settings.page_size)
     page = {
         "name": settings.page_size,
         "size": PAGE_SIZES[settings.page_size],
-        "margins": " ".join(f"{mm}mm" for mm in PAGE_MARGINS_MM[settings.page_size]),
+        "margins": " ".join(f"{mm:g}mm" for mm in geometry.margins),
+        "theme": Markup(theme.css_variables(settings.page_size)),
+        "footer": geometry.type["footer"],
+        "fonts": theme.fonts,
         "for_print": settings.for_print,
         "counter_style": "khmer" if doc.digits == "khmer" else "decimal",
         "marks_margin": f"{PRINT_MARKS_MM}mm",

@@ -20,16 +20,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import pdf_text
-from .config import (
-    FONTS_DIR,
-    PAGE_MARGINS_MM,
-    PAGE_SIZES_MM,
-    PRINT_BLEED_MM,
-    TEMPLATES_DIR,
-    Settings,
-)
+from .config import FONTS_DIR, PRINT_BLEED_MM, TEMPLATES_DIR, Settings
 from .errors import BuildError
 from .model import Document
+from .theme import load_theme
 
 LOGGER = logging.getLogger(__name__)
 
@@ -86,8 +80,9 @@ def warm() -> None:
 
 
 # Bounds that no layout of ours can beat, for `minimum_pages`: the smallest line (8 pt type
-# at line height 1.5 is 4.2 mm) and more code points to a millimetre of line than any text
-# of ours holds (Khmer stacks several code points into one glyph; 8 pt Latin fits about 1.6).
+# at line height 1.5 is 4.2 mm; the theme's sizes stay above 6 pt at 1.5) and more code
+# points to a millimetre of line than any text of ours holds (Khmer stacks several code
+# points into one glyph; 8 pt Latin fits about 1.6).
 _SMALLEST_LINE_MM = 4.2
 _MOST_CODE_POINTS_PER_MM = 2.5
 
@@ -98,10 +93,9 @@ def minimum_pages(doc: Document, page_size: str) -> int:
     Every paragraph, list item and fact takes at least one line, and a line holds at most
     so many characters; a handout whose bound is over its budget fails without a layout.
     """
-    width, height = PAGE_SIZES_MM[page_size]
-    top, right, bottom, left = PAGE_MARGINS_MM[page_size]
-    per_line = (width - left - right) * _MOST_CODE_POINTS_PER_MM
-    per_page = (height - top - bottom) / _SMALLEST_LINE_MM
+    page = load_theme().page(page_size)
+    per_line = page.text_width * _MOST_CODE_POINTS_PER_MM
+    per_page = page.text_height / _SMALLEST_LINE_MM
     lines = sum(-(-len(text) // per_line) or 1 for text in doc.texts())
     return max(1, -(-int(lines) // int(per_page)))
 

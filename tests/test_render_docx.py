@@ -32,12 +32,13 @@ from lxml import etree
 
 from pipeline import render_docx
 from pipeline.build import build
-from pipeline.config import FONTS_DIR, PAGE_MARGINS_MM, PAGE_SIZES, load_settings
+from pipeline.config import FONTS_DIR, PAGE_SIZES, load_settings
 from pipeline.errors import SetupError
 from pipeline.khmer import ZWSP, has_khmer
 from pipeline.load import load_source
 from pipeline.model import Document
 from pipeline.prepare import format_figure, prepare
+from pipeline.theme import load_theme
 from pipeline.validate import validate_sources
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -465,8 +466,9 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert section.page_height / MM == pytest.approx(height_mm, abs=0.1)
     margins = (section.top_margin, section.right_margin, section.bottom_margin,
                section.left_margin)
-    assert [m / MM for m in margins] == pytest.approx(list(PAGE_MARGINS_MM[size]), abs=0.05)
-    assert PAGE_MARGINS_MM[size] == ((11, 12, 14, 12) if size == "A5" else (14, 15, 17, 15))
+    page = load_theme().page(size)
+    assert [m / MM for m in margins] == pytest.approx(list(page.margins), abs=0.05)
+    assert page.margins == ((11, 12, 14, 12) if size == "A5" else (14, 15, 17, 15))
     # The quick-facts box as in the PDF: heading across the top, then label | value rows
     # with the labels in a 45 mm column, spanning the text width.
     facts = document.tables[1]
@@ -474,8 +476,8 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert facts.style.name == "Quick Facts Table"
     assert len(facts.rows[0]._tr.tc_lst) == 1 and facts.rows[0]._tr.tc_lst[0].grid_span == 2
     widths = [column.width / MM for column in facts.columns]
-    text_width = width_mm - PAGE_MARGINS_MM[size][1] - PAGE_MARGINS_MM[size][3]
-    # Type as in handout.css: 9 pt on A5, 11 pt elsewhere, Khmer (cs) size alike.
+    text_width = width_mm - page.margins[1] - page.margins[3]
+    # Type as in the PDF (the theme): 9 pt on A5, 11 pt elsewhere, Khmer (cs) size alike.
     normal = document.styles["Normal"].element.rPr
     expected_half_points = "18" if size == "A5" else "22"
     assert normal.find(qn("w:sz")).get(qn("w:val")) == expected_half_points
@@ -491,7 +493,7 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
 
 
 def test_every_pdf_page_size_has_a_docx_page_size():
-    assert set(render_docx.PAGE_MM) == set(PAGE_SIZES)
+    assert set(load_theme().pages) == set(PAGE_SIZES)
 
 
 def test_latin_subset_draws_every_latin_character_of_the_handout():

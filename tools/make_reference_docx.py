@@ -2,7 +2,8 @@
 
 Usage: python tools/make_reference_docx.py [--check]
 
-The look follows templates/handout.css (sizes, colours, line heights, spacing). Every
+Sizes, line heights, colours and fonts come from templates/theme.yaml (its A4 page), as the
+PDF's do; spacing follows templates/handout.css. Every
 paragraph style names the Latin font in w:ascii/w:hAnsi and the Khmer font in the
 complex-script slot w:cs, with w:szCs equal to w:sz and w:bCs beside w:b, because Word and
 LibreOffice size and embolden Khmer from the cs properties alone. Theme font attributes are
@@ -34,17 +35,17 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import render_docx as render  # noqa: E402
 from pipeline.config import DEFAULT_ORGANISATION, FONTS_DIR, TEMPLATES_DIR  # noqa: E402
+from pipeline.theme import load_theme  # noqa: E402
 
 OUTPUT = TEMPLATES_DIR / "reference.docx"
 
-LATIN = "Noto Sans"
-KHMER = "Noto Sans Khmer"
-KHMER_DISPLAY = "Noto Serif Khmer"
-FONT_FILES = {LATIN: "NotoSans-Regular.ttf", KHMER: "NotoSansKhmer-Regular.ttf",
-              KHMER_DISPLAY: "NotoSerifKhmer-Bold.ttf"}
-
-# Colours of templates/handout.css.
-INK, ACCENT, ACCENT_SOFT, MUTED = "1D2A33", "0B6E79", "E4F2F3", "56656F"
+THEME = load_theme()
+PAGE = THEME.page("A4")
+LATIN = THEME.fonts["latin"]
+KHMER = THEME.fonts["text"]
+KHMER_DISPLAY = THEME.fonts["display"]
+INK, ACCENT, ACCENT_SOFT, MUTED = (THEME.colours[name][1:].upper()
+                                   for name in ("ink", "accent", "accent_soft", "muted"))
 
 TWIPS_PER_MM = 1440 / 25.4
 
@@ -53,24 +54,20 @@ def _twips(mm: float) -> int:
     return round(mm * TWIPS_PER_MM)
 
 
-def _line_height(font: str) -> float:
-    """Return the font's own line height in em: what Word and LibreOffice call single."""
-    with TTFont(FONTS_DIR / FONT_FILES[font], lazy=True) as tt:
-        os2, units = tt["OS/2"], tt["head"].unitsPerEm
-        return (os2.usWinAscent + os2.usWinDescent) / units
+def _font_file(family: str) -> Path:
+    faces = render._font_faces(FONTS_DIR)[family]
+    return faces.get("Regular") or next(iter(faces.values()))
 
 
 @dataclass(frozen=True)
 class ParagraphStyle:
-    """A paragraph style, in the units of handout.css (pt, mm, line-height in em)."""
+    """A paragraph style: its type role in the theme, spacing as in handout.css (mm)."""
 
     name: str  # as Word stores it (built-in styles are lower case: "heading 1")
     style_id: str
-    size: float
-    line: float  # CSS line-height
+    role: str | None  # the theme's type role; None: a fixed 1 pt spacer
     cs_font: str = KHMER
     bold: bool = False
-    color: str = INK
     before_mm: float = 0
     after_mm: float = 0
     based_on: str | None = "Normal"
@@ -85,6 +82,18 @@ class ParagraphStyle:
     at_least: bool = False  # holds a picture: lines grow to fit it, never multiply it
     tab_right_mm: float | None = None
     priority: int = 99
+
+    @property
+    def size(self) -> float:
+        return PAGE.type[self.role].size if self.role else 1
+
+    @property
+    def line(self) -> float:
+        return PAGE.type[self.role].line if self.role else 1.0
+
+    @property
+    def color(self) -> str:
+        return THEME.colour(self.role) if self.role else INK
 
     def xml(self) -> str:
         ppr = []
@@ -124,48 +133,42 @@ class ParagraphStyle:
                 f'<w:rPr>{"".join(rpr)}</w:rPr></w:style>')
 
     def _line(self) -> str:
-        if self.at_least:
-            return f'w:line="{round(self.size * self.line * 20)}" w:lineRule="atLeast"'
-        # Word's "multiple" spacing counts in the font's own line height, not in em; never
-        # below single, where Khmer stacks would be clipped.
-        multiple = max(1.0, self.line / _line_height(self.cs_font))
-        return f'w:line="{round(240 * multiple)}" w:lineRule="auto"'
+        line, rule = render.line_spacing(self.size, self.line, self.cs_font, self.at_least)
+        return f'w:line="{line}" w:lineRule="{rule}"'
 
 
 _LANG = '<w:lang w:val="en-US" w:eastAsia="en-US" w:bidi="km-KH"/>'
 
 PARAGRAPH_STYLES = (
-    ParagraphStyle("Normal", "Normal", 11, 1.65, after_mm=1.5, based_on=None, priority=0),
-    ParagraphStyle("Title", "Title", 26, 2.0, cs_font=KHMER_DISPLAY, bold=True, color=ACCENT,
+    ParagraphStyle("Normal", "Normal", "body", after_mm=1.5, based_on=None, priority=0),
+    ParagraphStyle("Title", "Title", "title", cs_font=KHMER_DISPLAY, bold=True,
                    next_id="Subtitle", priority=10),
-    ParagraphStyle("Subtitle", "Subtitle", 13, 1.3, color=MUTED, after_mm=1, next_id="Normal",
+    ParagraphStyle("Subtitle", "Subtitle", "subtitle", after_mm=1, next_id="Normal",
                    priority=11),
-    ParagraphStyle("heading 1", "Heading1", 14, 1.7, bold=True, color=ACCENT, before_mm=3.5,
+    ParagraphStyle("heading 1", "Heading1", "heading", bold=True, before_mm=3.5,
                    after_mm=0.5, next_id="Normal", keep_next=True, outline=0, priority=9),
-    ParagraphStyle("heading 2", "Heading2", 12, 1.7, bold=True, color=ACCENT, before_mm=2.5,
+    ParagraphStyle("heading 2", "Heading2", "minor_heading", bold=True, before_mm=2.5,
                    after_mm=0.5, next_id="Normal", keep_next=True, outline=1, priority=9),
-    ParagraphStyle("References Heading", "ReferencesHeading", 10, 1.7, bold=True, color=ACCENT,
+    ParagraphStyle("References Heading", "ReferencesHeading", "minor_heading", bold=True,
                    before_mm=3.5, after_mm=0.5, based_on="Heading1", next_id="ReferenceList",
                    custom=True, keep_next=True, outline=0),
     # Between the masthead and the quick-facts box: two tables in a row would merge.
-    ParagraphStyle("Spacer", "Spacer", 1, 1.0, before_mm=3.5, custom=True),
-    ParagraphStyle("List Bullet", "ListBullet", 11, 1.65, after_mm=1, num_id=1, indent_mm=5,
+    ParagraphStyle("Spacer", "Spacer", None, before_mm=3.5, custom=True),
+    ParagraphStyle("List Bullet", "ListBullet", "body", after_mm=1, num_id=1, indent_mm=5,
                    hanging_mm=5),
-    ParagraphStyle("Quick Facts Heading", "QuickFactsHeading", 9, 1.7, bold=True,
-                   color=ACCENT, before_mm=1.5, after_mm=0.5, next_id="QuickFactsLabel",
+    ParagraphStyle("Quick Facts Heading", "QuickFactsHeading", "facts_heading", bold=True,
+                   before_mm=1.5, after_mm=0.5, next_id="QuickFactsLabel",
                    custom=True, keep_next=True),
     # Set 0.6 mm lower, so that its baseline meets the larger value's in the next cell.
-    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", 9, 1.6, color=MUTED, before_mm=0.6,
+    ParagraphStyle("Quick Facts Label", "QuickFactsLabel", "fact_label", before_mm=0.6,
                    next_id="QuickFacts", custom=True),
-    ParagraphStyle("Quick Facts", "QuickFacts", 11, 1.6, bold=True, next_id="QuickFactsLabel",
-                   custom=True),
-    ParagraphStyle("Reference List", "ReferenceList", 8, 1.5, color=MUTED, after_mm=0.5,
+    ParagraphStyle("Quick Facts", "QuickFacts", "fact_value", bold=True,
+                   next_id="QuickFactsLabel", custom=True),
+    ParagraphStyle("Reference List", "ReferenceList", "citation", after_mm=0.5,
                    num_id=2, indent_mm=5, hanging_mm=5, custom=True),
-    ParagraphStyle("caption", "Caption", 6.5, 1.6, color=MUTED, centre=True, at_least=True,
+    ParagraphStyle("caption", "Caption", "caption", centre=True, at_least=True,
                    before_mm=0.8, priority=35),
-    ParagraphStyle("footer", "Footer", 7.5, 1.6, color=MUTED,
-                   tab_right_mm=210 - render.MARGINS_MM["A4"]["left"]
-                   - render.MARGINS_MM["A4"]["right"]),
+    ParagraphStyle("footer", "Footer", "footer", tab_right_mm=PAGE.text_width),
 )
 
 OTHER_STYLES = (
@@ -209,10 +212,12 @@ OTHER_STYLES = (
 DOC_DEFAULTS = (
     f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>"
     f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{LATIN}" w:cs="{KHMER}"/>'
-    f'<w:sz w:val="22"/><w:szCs w:val="22"/>{_LANG}</w:rPr></w:rPrDefault>'
+    f'<w:sz w:val="{round(PAGE.type["body"].size * 2)}"/>'
+    f'<w:szCs w:val="{round(PAGE.type["body"].size * 2)}"/>{_LANG}</w:rPr></w:rPrDefault>'
     "<w:pPrDefault><w:pPr>"
-    f'<w:spacing w:after="0" w:line="{round(240 * 1.65 / _line_height(KHMER))}" '
-    'w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>'
+    '<w:spacing w:after="0" w:line="{}" w:lineRule="{}"/>'.format(
+        *render.line_spacing(PAGE.type["body"].size, PAGE.type["body"].line, KHMER))
+    + "</w:pPr></w:pPrDefault></w:docDefaults>"
 )
 
 
@@ -306,8 +311,8 @@ def _font_table(document) -> None:
     root = etree.fromstring(part.blob)
     for child in list(root):
         root.remove(child)
-    for name, file in FONT_FILES.items():
-        with TTFont(FONTS_DIR / file, lazy=True) as font:
+    for name in (LATIN, KHMER, KHMER_DISPLAY):
+        with TTFont(_font_file(name), lazy=True) as font:
             panose = font["OS/2"].panose
             digits = "".join(f"{getattr(panose, field):02X}" for field in (
                 "bFamilyType", "bSerifStyle", "bWeight", "bProportion", "bContrast",
@@ -361,9 +366,8 @@ def _samples(document) -> None:
             if khmer:
                 run.font.complex_script = True
     section = document.sections[0]
-    width, height = render.PAGE_MM["A4"]
-    section.page_width, section.page_height = Mm(width), Mm(height)
-    for side, mm in render.MARGINS_MM["A4"].items():
+    section.page_width, section.page_height = Mm(PAGE.width), Mm(PAGE.height)
+    for side, mm in zip(("top", "right", "bottom", "left"), PAGE.margins, strict=True):
         setattr(section, f"{side}_margin", Mm(mm))
     section.header_distance = Mm(render.HEADER_DISTANCE_MM)
     section.footer_distance = Mm(render.FOOTER_DISTANCE_MM)
