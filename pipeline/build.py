@@ -155,7 +155,8 @@ def _warm(writer_names: Iterable[str], cache_dir: Path) -> None:
     from . import prepare, validate  # noqa: F401  (ICU, pheasa, the schema)
 
     names = set(writer_names)
-    if names & {"pdf", "print"} or any(writer_registry.get(n).requires for n in names):
+    # The DOCX takes its page-budget verdict from a PDF layout, so it needs WeasyPrint too.
+    if names & {"pdf", "print", "docx"} or any(writer_registry.get(n).requires for n in names):
         from .render_html import warm as warm_html
         from .render_pdf import warm as warm_pdf
 

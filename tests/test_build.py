@@ -249,3 +249,22 @@ def test_a_second_build_says_up_to_date_and_strict_fails_on_warnings(tmp_path, s
     assert (f"{source}: error: not built: it has warnings, and the build is strict"
             in fresh.stderr)
     assert not (tmp_path / "fresh" / "docx" / f"{source.stem}.docx").exists()
+
+
+def test_over_budget_fails_pdf_and_docx_alike_and_keeps_both_old_files(tmp_path, source_copy):
+    import yaml
+
+    source = source_copy()
+    out = tmp_path / "out"
+    first = _run("build", "-q", "--out", str(out), str(source.parent))
+    assert first.returncode == 0, first.stderr
+    old = {name: (out / name).read_bytes() for name in (
+        "pdf/account-manager.pdf", "docx/account-manager.docx")}
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data["tips"] += [f"គន្លឹះបន្ថែមទី {n} សម្រាប់អ្នកសិក្សា។" for n in range(25)]
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for command in (["docx"], ["pdf"], ["build"]):
+        result = _run(*command, "-q", "--out", str(out), str(source.parent))
+        assert result.returncode == 1, command
+        assert f"{source}: error: renders to 3 pages, budget is 2" in result.stderr, command
+    assert {name: (out / name).read_bytes() for name in old} == old

@@ -19,5 +19,7 @@ class DocxWriter(Writer):
 
     def render(self, doc: Document, settings: Settings) -> Rendered:
         from ..render_docx import render_docx
+        from .pdf import check_page_budget
 
+        check_page_budget(doc, settings)
         return Rendered({self.files(doc.id)[0]: render_docx(doc, settings)})

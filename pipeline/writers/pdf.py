@@ -10,6 +10,11 @@ from ..model import Document
 from . import Rendered, Writer, register
 
 
+# The page count of the last few handouts laid out in this process, by Document and page
+# size: the DOCX takes the PDF's verdict on the page budget instead of laying out again.
+_PAGES: dict[tuple[Document, str], int] = {}
+
+
 def _render(doc: Document, settings: Settings):
     from ..render_html import render_html
     from ..render_pdf import minimum_pages, render_pdf
@@ -21,9 +26,25 @@ def _render(doc: Document, settings: Settings):
         raise BuildError(f"renders to about {least} pages, budget is {doc.page_budget}")
     html = render_html(doc, settings)
     pdf = render_pdf(html, settings)
+    if len(_PAGES) > 16:
+        _PAGES.clear()
+    _PAGES[doc, settings.page_size] = pdf.pages
     if pdf.pages > doc.page_budget:
         raise BuildError(f"renders to {pdf.pages} pages, budget is {doc.page_budget}")
     return html, pdf
+
+
+def check_page_budget(doc: Document, settings: Settings) -> None:
+    """Fail as the PDF fails when the handout is over its page budget.
+
+    The PDF's layout is the one verdict for every format: a DOCX that Word would lay out on
+    a third page is refused with the same message, and its previous file is kept.
+    """
+    pages = _PAGES.get((doc, settings.page_size))
+    if pages is None:
+        _render(doc, dataclasses.replace(settings, for_print=False, pdf_variant="none"))
+    elif pages > doc.page_budget:
+        raise BuildError(f"renders to {pages} pages, budget is {doc.page_budget}")
 
 
 @register
