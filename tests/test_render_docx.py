@@ -401,7 +401,7 @@ def test_long_metadata_is_shortened_to_what_docx_allows(tmp_path, source_copy):
     # terms or a long title must not stop the build.
     long_sentence = "ការងារ" * 60 + "។ " + "ពាក្យ" * 3
     item = {"term": "ជំនាញ" * 5, "explanation": "ពន្យល់។"}
-    source = source_copy({"introduction": [long_sentence],
+    source = source_copy({"introduction": [long_sentence], "page_budget": 4,
                           "values": {"lead": "នាំមុខ។", "items": [dict(item) for _ in range(40)]}})
     properties = docx.Document(str(_build_docx(source, tmp_path))).core_properties
     assert 200 < len(properties.subject) <= 255 and properties.subject.endswith("…")
@@ -477,9 +477,9 @@ def test_page_size_and_margins_match_the_pdf(tmp_path, size, width_mm, height_mm
     assert len(facts.rows[0]._tr.tc_lst) == 1 and facts.rows[0]._tr.tc_lst[0].grid_span == 2
     widths = [column.width / MM for column in facts.columns]
     text_width = width_mm - page.margins[1] - page.margins[3]
-    # Type as in the PDF (the theme): 9 pt on A5, 11 pt elsewhere, Khmer (cs) size alike.
+    # Type as in the PDF (the theme), Khmer (cs) size alike.
     normal = document.styles["Normal"].element.rPr
-    expected_half_points = "18" if size == "A5" else "22"
+    expected_half_points = str(round(page.type["body"].size * 2))
     assert normal.find(qn("w:sz")).get(qn("w:val")) == expected_half_points
     assert normal.find(qn("w:szCs")).get(qn("w:val")) == expected_half_points
     label = 36 if size == "A5" else 45

@@ -349,7 +349,7 @@ def test_pdf_variant_is_selectable(tmp_path):
 
 def test_a_word_longer_than_its_line_stays_on_the_page(tmp_path, source_copy):
     # A pasted 600-letter word or a title without spaces once ran off the page's edge.
-    source = source_copy({"title": "Supercalifragilistic" * 10,
+    source = source_copy({"title": "Supercalifragilistic" * 10, "page_budget": 3,
                           "introduction": ["Start " + "x" * 600 + " end."]})
     path, report = _build_pdf(source, tmp_path)
     assert not report.failed, [str(d) for d in report.diagnostics]

@@ -71,19 +71,21 @@ def test_one_change_to_the_theme_reaches_both_formats(document, tmp_path, monkey
     settings = load_settings()
     before_pdf = render_pdf(render_html(document, settings), settings).data
     before_docx = render_docx(document, settings)
-    assert _pdf_body_size_and_title_colour(before_pdf) == (11.0, (0x0B, 0x6E, 0x79))
+    body = load_theme().page("A4").type["body"].size
+    accent = bytes.fromhex(load_theme().colours["accent"][1:])
+    assert _pdf_body_size_and_title_colour(before_pdf) == (body, tuple(accent))
 
     _changed_theme(tmp_path, monkeypatch, colours__accent="#aa2200", type__body={
-        "size": 12, "line": 1.7})
+        "size": body - 1, "line": 1.7})
     html = render_html(document, settings)
-    assert "--accent: #aa2200;" in html and "--body-size: 12pt;" in html
+    assert "--accent: #aa2200;" in html and f"--body-size: {body - 1:g}pt;" in html
     pdf = render_pdf(html, settings).data
-    assert _pdf_body_size_and_title_colour(pdf) == (12.0, (0xAA, 0x22, 0x00))
+    assert _pdf_body_size_and_title_colour(pdf) == (body - 1, (0xAA, 0x22, 0x00))
     docx = render_docx(document, settings)
     assert docx != before_docx
     normal, title = _docx_style(docx, "Normal"), _docx_style(docx, "Title")
-    assert normal.find(f"{W}rPr/{W}sz").get(f"{W}val") == "24"
-    assert normal.find(f"{W}rPr/{W}szCs").get(f"{W}val") == "24"
+    assert normal.find(f"{W}rPr/{W}sz").get(f"{W}val") == str(round((body - 1) * 2))
+    assert normal.find(f"{W}rPr/{W}szCs").get(f"{W}val") == str(round((body - 1) * 2))
     assert title.find(f"{W}rPr/{W}color").get(f"{W}val") == "AA2200"
 
 
@@ -111,3 +113,40 @@ def test_a_broken_theme_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(SetupError, match=r"theme.yaml: colours must give ink, accent, "
                                          r"accent_soft, muted, each as #rrggbb"):
         load_theme()
+
+
+# Readable Khmer: a body size per page size, nothing smaller than 8 pt, tall enough lines.
+MINIMUM_BODY = {"A4": 10.5, "Letter": 10.5, "A5": 9.5}
+
+
+def test_the_theme_keeps_khmer_readable():
+    for page in load_theme().pages.values():
+        assert page.type["body"].size >= MINIMUM_BODY[page.name], page.name
+        for role, kind in page.type.items():
+            assert kind.size >= 8, (page.name, role)
+            assert kind.line >= 1.6, (page.name, role)  # Noto Sans Khmer's stacks: 1.57 em
+    assert load_theme().colours["ink"] == "#000000"  # one ink on press, not four
+
+
+@pytest.mark.parametrize("size", ["A4", "A5", "Letter"])
+def test_every_character_of_the_seed_is_large_enough_and_no_page_is_half_empty(
+        document, size):
+    settings = load_settings(page_size=size)
+    pdf = pdfium.PdfDocument(render_pdf(render_html(document, settings), settings).data)
+    assert len(pdf) == 2
+    sizes: dict[float, int] = {}
+    for page in pdf:
+        text = page.get_textpage()
+        bottoms = []
+        for index in range(text.count_chars()):
+            if text.get_text_range(index, 1).isspace():
+                continue
+            points = round(pdfium_c.FPDFText_GetFontSize(text, index) * 0.75, 1)
+            sizes[points] = sizes.get(points, 0) + 1
+            bottoms.append(text.get_charbox(index)[1])
+        # Content reaches below the middle of the page (the footer excepted).
+        footer = min(bottoms)
+        content = [b for b in bottoms if b > footer + 5]
+        assert min(content) < page.get_height() / 2, f"page under half full on {size}"
+    assert min(sizes) >= 8, sizes
+    assert max(sizes, key=sizes.get) >= MINIMUM_BODY[size]

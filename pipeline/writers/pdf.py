@@ -9,7 +9,6 @@ from ..errors import BuildError
 from ..model import Document
 from . import Rendered, Writer, register
 
-
 # The page count of the last few handouts laid out in this process, by Document and page
 # size: the DOCX takes the PDF's verdict on the page budget instead of laying out again.
 _PAGES: dict[tuple[Document, str], int] = {}
