@@ -147,16 +147,16 @@ def script_runs(text: str) -> list[tuple[str, bool]]:
     The DOCX stage puts each piece in its own run so Khmer takes the complex-script font
     and Latin text (URLs, English names, digits) the Latin one.
     """
-    runs: list[tuple[str, bool]] = []
+    runs: list[tuple[list[str], bool]] = []  # lists of characters: joining strings is linear
     for char in text:
         # Joiners belong to the letters around them: ស៊‌ី shapes as one Khmer run.
         neutral = char.isspace() or char in _NEUTRAL
         khmer = is_khmer(char)
         if runs and (neutral or runs[-1][1] == khmer):
-            runs[-1] = (runs[-1][0] + char, runs[-1][1])
+            runs[-1][0].append(char)
         else:
-            runs.append((char, khmer and not neutral))
-    return runs
+            runs.append(([char], khmer and not neutral))
+    return [("".join(chars), khmer) for chars, khmer in runs]
 
 
 _KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")

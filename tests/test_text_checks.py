@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -240,3 +241,56 @@ def test_make_check_strict_passes_on_the_shipped_sources():
                             capture_output=True, text=True, cwd=ROOT)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.endswith("checked 1 source: 0 errors, 0 warnings\n")
+
+
+# --- issue 9: the same results, with less work -----------------------------------------------
+
+_QUADRATIC_ADDRESS = re.compile(r"\S+://\S+|www\.\S+|\S+@\S+\.\S+")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("aw.:/@ x"), max_size=14))
+def test_addresses_are_stripped_as_the_old_pattern_did(text):
+    # strip_addresses replaced a pattern that backtracked quadratically on long words; it must
+    # find exactly the addresses that pattern found.
+    from pipeline.text_checks import strip_addresses
+
+    assert strip_addresses(text) == _QUADRATIC_ADDRESS.sub(" ", text)
+
+
+def test_an_address_at_the_end_of_a_long_word_is_still_found():
+    from pipeline.text_checks import strip_addresses
+
+    assert strip_addresses("see " + "a" * 100_000 + "://x.org now") == "see   now"
+    assert strip_addresses("a" * 100_000) == "a" * 100_000
+
+
+def test_a_long_run_of_letters_is_not_legacy_text_and_legacy_after_it_is(tmp_path):
+    # The Limon pattern now starts only where a run of letters starts: what it finds after a
+    # long run must not change.
+    assert _messages(tmp_path, "ការងារ " + "a" * 50_000) == []
+    assert [f.diagnostic.rule for f in _findings(tmp_path, "a" * 50_000 + " aB;c eF;g hI;j")] == [
+        "khmer.legacy-font"]
+
+
+def test_the_cluster_order_report_is_built_once_and_only_for_text_it_changes(tmp_path,
+                                                                            monkeypatch):
+    import pheasa
+
+    from pipeline import text_checks
+
+    calls = []
+    normalize = pheasa.normalize
+
+    def counting(text, **options):
+        calls.append(options.get("report", False))
+        return normalize(text, **options)
+
+    monkeypatch.setattr(text_checks.pheasa, "normalize", counting)
+    path = tmp_path / "x.yaml"
+    path.write_text("language: km\ntitle: អ្នកគ្រប់គ្រងគណនី\ntips:\n  - កេីត\n  - ការងារ\n",
+                    encoding="utf-8")
+    rules = [f.diagnostic.rule for f in _findings_at(path)]
+    assert rules == ["khmer.cluster-order"]
+    assert calls.count(True) == 1  # for កេីត only, once
+    assert calls.count(False) == 3  # the cheap check, once per Khmer field
