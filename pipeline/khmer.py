@@ -8,6 +8,7 @@ at each word boundary that ICU's Khmer dictionary finds, and nowhere else.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from icu4py.breakers import LineBreaker
@@ -34,6 +35,17 @@ _FINAL_SIGNS = frozenset(chr(c) for c in range(0x17C9, 0x17D2))
 # Words that lean on the next one and must not end a line: ដ៏ ("which is", before an
 # adjective: ដ៏ល្អ "good", ដ៏សំខាន់ "important").
 _NO_BREAK_AFTER = ("ដ៏",)
+
+
+# Characters that print as nothing: format characters (U+200B, U+2060, U+FEFF, bidi marks,
+# the soft hyphen) and Khmer's two inherent vowels, which fonts draw empty.
+_INVISIBLE_KHMER = frozenset("\u17b4\u17b5")
+
+
+def invisible_only(text: str) -> bool:
+    """Return whether the text would print as blank: only spaces and invisible characters."""
+    return all(c.isspace() or c in _INVISIBLE_KHMER or unicodedata.category(c) == "Cf"
+               for c in text)
 
 
 def is_khmer(char: str) -> bool:
