@@ -10,7 +10,7 @@ import re
 
 from .config import Labels, Settings, build_timestamp, load_labels
 from .khmer import (
-    bind_repetition_signs,
+    bind_marks,
     insert_word_breaks,
     keep_last_words_together,
     to_khmer_digits,
@@ -93,7 +93,7 @@ def prepare(handout: Handout, settings: Settings) -> Document:
 
     def wrap(text: str) -> str:
         # A line break inside a YAML block (|) is a space, in the DOCX as in the HTML.
-        return insert_word_breaks(bind_repetition_signs(_LINE_BREAKS.sub(" ", text)))
+        return insert_word_breaks(bind_marks(_LINE_BREAKS.sub(" ", text)))
 
     def body(text: str) -> str:
         """Wrap running text, keeping its last two words on one line."""

@@ -16,7 +16,7 @@ from .config import (
     TEMPLATES_DIR,
     Settings,
 )
-from .khmer import ZWSP
+from .khmer import WORD_JOINER, ZWSP
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 
 TEMPLATE_NAME = "handout.html.j2"
@@ -24,7 +24,7 @@ TEMPLATE_NAME = "handout.html.j2"
 
 def _plain(text: str) -> str:
     """Drop the inserted word breaks, for metadata and accessible names."""
-    return text.replace(ZWSP, "")
+    return text.replace(ZWSP, "").replace(WORD_JOINER, "")
 
 
 def _css_string(text: str) -> Markup:

@@ -319,7 +319,8 @@ def _check_digits(report: _Reporter, scalar: _Scalar, style: str) -> None:
     if not numbers:
         return
     # One warning per field, at its first number: a page of dates once gave 34 warnings.
-    more = f" (and {len(numbers) - 1} more numbers in this text)" if len(numbers) > 1 else ""
+    others = len(numbers) - 1
+    more = f" (and {others} more number{'s' if others > 1 else ''} in this text)" if others else ""
     report.add(scalar, numbers[0].start(), Severity.WARNING,
                f"{kind} digit '{numbers[0].group()[0]}'{more} in a handout that uses {wanted} "
                f"digits (digits: {style}); use one kind of digit throughout",
