@@ -115,7 +115,7 @@ PROSE_TEXT = st.lists(TOKEN, min_size=10, max_size=40).map("".join)
 PARAGRAPH = PROSE_TEXT.map(lambda text: "ការងារ" + text.strip())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(PROSE_TEXT)
 def test_word_processor_joiners_only_add_joiners(text):
     prepared = insert_word_breaks(bind_marks(text))
