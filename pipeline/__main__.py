@@ -53,7 +53,8 @@ def _source_files(paths: Sequence[Path]) -> list[Path]:
 
 def _display(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        # abspath, not resolve: a symbolic link is reported under its own name.
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from .errors import SetupError
-from .schema import LABEL_KEYS
+from .schema import LABEL_KEYS, QR_URL_MAX_LENGTH
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -33,6 +33,8 @@ PRINT_MARKS_MM = 12
 # WeasyPrint's PDF/X variants are left out: they need a CMYK output intent (an ICC profile we
 # do not ship) and write a random xmpMM:DocumentID, so they would be neither valid nor
 # reproducible.
+# The QR code's address: the same limit as a source's more_info_url.
+MAX_ONLINE_URL = QR_URL_MAX_LENGTH
 PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2b", "pdf/a-3b", "none")
 
 
@@ -45,6 +47,9 @@ class Settings:
     page_size: str = "A4"
     pdf_variant: str = "pdf/ua-1"
     for_print: bool = False  # add 3 mm bleed and crop marks
+    # Report each coeng DA (្ដ) so that an editor checks coeng TA (្ត) is not meant. Off by
+    # default: ្ដ is the standard spelling of many words (បណ្ដុះបណ្ដាល).
+    check_coeng_da: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,17 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
             raise SetupError(f"{path.name}: cannot read settings: {exc}") from exc
         if not isinstance(loaded, dict):
             raise SetupError(f"{path.name}: settings must be a mapping of keys to values")
-        unknown = set(loaded) - {"organisation", "online_url"}
+        unknown = set(loaded) - {"organisation", "online_url", "check_coeng_da"}
         if unknown:
             raise SetupError(f"{path.name}: unknown setting(s): {', '.join(sorted(unknown))}")
+        switch = loaded.pop("check_coeng_da", False)
+        if not isinstance(switch, bool):
+            raise SetupError(f"{path.name}: 'check_coeng_da' must be true or false")
         values = {k: str(v or "").strip() for k, v in loaded.items()}
+        values["check_coeng_da"] = switch
         if not values.get("organisation"):
             values.pop("organisation", None)
+    _check_online_url(path.name, values.get("online_url", ""))
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
     if settings.page_size not in PAGE_SIZES:
@@ -83,6 +93,30 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
         raise SetupError(f"unknown PDF variant '{settings.pdf_variant}'; "
                          f"use one of {', '.join(PDF_VARIANTS)}")
     return settings
+
+
+def _check_online_url(file_name: str, url: str) -> None:
+    """Refuse an online_url the QR code and the PDF link cannot carry safely."""
+    from .model import excerpt
+    from .validate import _has_credentials, _is_web_url
+
+    if not url:
+        return
+    problem = None
+    if len(url) > MAX_ONLINE_URL:
+        problem = (f"is {len(url)} characters long; at most {MAX_ONLINE_URL} are allowed (a "
+                   "longer one makes a QR code too fine to scan)")
+    elif not url.startswith("https://") or not _is_web_url(url.replace("{id}", "id")):
+        problem = f"must be a full https:// address, not '{excerpt(url)}'"
+    elif _has_credentials(url):
+        problem = "must not hold a user name or password (the part before '@')"
+    elif "{id}" not in url:
+        problem = (f"must contain {{id}}, where each handout's id goes: '{excerpt(url)}' would "
+                   "send every QR code to the same page")
+    if problem:
+        raise SetupError(f"{file_name}: 'online_url' {problem}; or leave it empty "
+                         "(online_url: \"\") to print no QR code for handouts without "
+                         "more_info_url")
 
 
 def load_labels(language: str, overrides: dict[str, str] | None = None) -> Labels:

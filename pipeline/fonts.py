@@ -16,7 +16,7 @@ import uharfbuzz as hb
 from fontTools.ttLib import TTFont
 
 from .config import FONTS_DIR
-from .khmer import ZWSP, script_runs
+from .khmer import WORD_JOINER, ZWSP, script_runs
 
 KHMER_REGULAR = "NotoSansKhmer-Regular.ttf"
 KHMER_BOLD = "NotoSansKhmer-Bold.ttf"
@@ -90,7 +90,7 @@ def glyph_problems(text: str, khmer_font: str = KHMER_REGULAR,
         primary, fallback = (khmer_font, latin_font) if khmer else (latin_font, khmer_font)
         for index, char in enumerate(run):
             code = ord(char)
-            if char.isspace() or char == ZWSP:
+            if char.isspace() or char in (ZWSP, WORD_JOINER):
                 continue
             if code not in _cmap(primary) and code not in _cmap(fallback):
                 add("missing", char, primary, offset + index)

@@ -48,6 +48,11 @@ _SYNTAX_HINTS = {
 }
 
 
+# YAML takes a key on one line of at most this many characters (PyYAML's "simple key").
+MAX_KEY_LENGTH = 1024
+# Where a key ends on its line: a colon followed by a space or the end of the line.
+_KEY_END = re.compile(r":(?=[ \t]|$)")
+
 # Reports one error: line, column (None when the file has no position), message, rule.
 _Report = Callable[[int | None, int | None, str, str], None]
 
@@ -173,6 +178,31 @@ def _decode(data: bytes, error: _Report) -> str | None:
         return None
 
 
+def _long_key(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
+    """Return (line, column, message) when the error is a key over YAML's length limit.
+
+    PyYAML then says "could not find expected ':'" or "mapping values are not allowed here",
+    which sends the writer looking for a colon that is there.
+    """
+    for mark in (exc.context_mark, exc.problem_mark):
+        if mark is None:
+            continue
+        starts = line_starts(text)
+        if mark.line >= len(starts):
+            continue
+        end = starts[mark.line + 1] if mark.line + 1 < len(starts) else len(text)
+        line = LINE_END.sub("", text[starts[mark.line]:end])
+        colon = _KEY_END.search(line)
+        key = line[:colon.start()].strip().lstrip("-? ").strip() if colon else ""
+        if len(key) > MAX_KEY_LENGTH:
+            column = line.index(key[0]) + 1
+            return (mark.line + 1, column,
+                    f"invalid YAML: the key on this line (the text before ':') is {len(key)} "
+                    f"characters long; YAML allows at most {MAX_KEY_LENGTH}: put text that "
+                    "contains ': ' in quotes, or shorten the key")
+    return None
+
+
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or exc.context or "cannot parse"
     if "expected a single document" in str(exc.context):
@@ -239,6 +269,10 @@ def load_source(path: Path, display: str | None = None) -> LoadedSource:
         error(1, 1, f"nesting is deeper than {MAX_DEPTH} levels", "yaml.depth")
         return give_up()
     except yaml.MarkedYAMLError as exc:
+        long_key = _long_key(exc, text)
+        if long_key:
+            error(*long_key, "yaml.syntax")
+            return give_up()
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         error(line, column, _syntax_message(exc), "yaml.syntax")

@@ -11,6 +11,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+# Longest piece of a source that a message quotes: a diagnostic stays one readable line even
+# when the value is a pasted page (one line once reached 20,000 characters).
+MAX_EXCERPT = 80
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
+    """Return text as a message quotes it: on one line, cut to limit characters with "…"."""
+    text = " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
 
 class Severity(StrEnum):
     ERROR = "error"

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from .config import Labels, Settings, build_timestamp, load_labels
 from .khmer import (
-    bind_repetition_signs,
+    bind_marks,
     insert_word_breaks,
     keep_last_words_together,
     to_khmer_digits,
@@ -101,7 +101,7 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
     def wrap(text: str) -> str:
         # A line break inside a YAML block (|) is a space, in the DOCX as in the HTML.
         text = _LINE_BREAKS.sub(" ", text)
-        return insert_word_breaks(bind_repetition_signs(text)) if breaks else text
+        return insert_word_breaks(bind_marks(text)) if breaks else text
 
     def body(text: str) -> str:
         """Wrap running text, keeping its last two words on one line."""

@@ -42,7 +42,7 @@ from lxml import etree
 
 from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
-from .khmer import ZWSP, script_runs, shorten
+from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 from .theme import Page, Theme, load_theme
 
@@ -332,7 +332,8 @@ class _Writer:
 
     def runs(self, parent, text: str, style: str, bold: bool = False, rstyle: str = "") -> None:
         """Append text as runs: Khmer pieces flagged complex-script, Latin pieces plain."""
-        for piece, khmer in script_runs(text):
+        # Joiners where LibreOffice's own breaker would break and the PDF does not.
+        for piece, khmer in script_runs(join_for_word_processors(text)):
             element = OxmlElement("w:r")
             parent.append(element)
             run = Run(element, None)

@@ -9,7 +9,7 @@ import segno
 from markupsafe import Markup
 
 from .config import PAGE_SIZES, PRINT_MARKS_MM, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
-from .khmer import ZWSP
+from .khmer import WORD_JOINER, ZWSP
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 from .theme import load_theme
 
@@ -18,7 +18,7 @@ TEMPLATE_NAME = "handout.html.j2"
 
 def _plain(text: str) -> str:
     """Drop the inserted word breaks, for metadata and accessible names."""
-    return text.replace(ZWSP, "")
+    return text.replace(ZWSP, "").replace(WORD_JOINER, "")
 
 
 def _css_string(text: str) -> Markup:

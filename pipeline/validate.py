@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import decimal
 import difflib
 import math
 import os
@@ -25,9 +26,10 @@ from urllib.parse import urlsplit
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import schema
-from .config import load_labels
-from .load import CONTROL_CHARACTERS, LoadedSource
-from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermList
+from .config import Settings, load_labels, load_settings
+from .khmer import invisible_only
+from .load import CONTROL_CHARACTERS, LINE_END, LoadedSource
+from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermList, excerpt
 from .text_checks import check_text
 
 DEFAULT_PAGE_BUDGET = 2
@@ -102,21 +104,36 @@ def _tag_text(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!")
 
 
+# A line of a plain (unquoted) text that YAML joined to the line before it, and that starts
+# like a list item: the item was meant as the next one.
+_CONTINUED_ITEM = re.compile(r"[ \t]*(-(?:[ \t].*|$))")
+# What follows a plain text on its line when YAML took the rest as a comment.
+_TRAILING_COMMENT = re.compile(r"[ \t]+#")
+
+
 @dataclass
 class _Checker:
     display: str
     diagnostics: list[Diagnostic]
+    text: str = ""  # the file's text, which node marks index into
 
     def error(self, node: Node, message: str, rule: str) -> None:
         mark = node.start_mark
         self.diagnostics.append(
             Diagnostic(self.display, mark.line + 1, mark.column + 1, Severity.ERROR, message, rule))
 
-    def check(self, node: Node, spec: schema.Spec, name: str, key: str | None = None):
+    def warn(self, line: int, column: int, message: str, rule: str) -> None:
+        """Add a warning at a 0-based line and column."""
+        self.diagnostics.append(
+            Diagnostic(self.display, line + 1, column + 1, Severity.WARNING, message, rule))
+
+    def check(self, node: Node, spec: schema.Spec, name: str, key: str | None = None,
+              item: bool = False):
         """Return the plain value of `node`, or INVALID after reporting why it is wrong.
 
         `name` is how messages call the value ("'title'", "'introduction' item 2"), `key` the
-        key it is written under. A mapping comes back with its invalid values left out.
+        key it is written under, `item` whether it is a list item. A mapping comes back with
+        its invalid values left out.
         """
         tags = {MappingNode: {_MAP}, SequenceNode: {_SEQ}}.get(type(node), _SCALAR_TAGS)
         if node.tag not in tags:
@@ -138,6 +155,8 @@ class _Checker:
                 text = self._text(node, name, keep_spaces)
                 if text is INVALID:
                     return INVALID
+                if _is_prose(spec):
+                    self._swallowed_text(node, name, text, item)
                 return self._text_rules(node, spec, name, text)
 
     def _empty(self, node: Node, name: str):
@@ -160,8 +179,9 @@ class _Checker:
         if node.tag == _NULL and node.value in ("", "~"):
             return self._empty(node, name)
         if node.tag not in (_STR, _VALUE):
-            self.error(node, f"{name} must be text, but YAML reads {node.value} as "
-                             f"{_READS_AS[node.tag]}; put it in quotes: \"{node.value}\"",
+            shown = excerpt(node.value)
+            self.error(node, f"{name} must be text, but YAML reads {shown} as "
+                             f"{_READS_AS[node.tag]}; put it in quotes: \"{shown}\"",
                        "schema.type")
             return INVALID
         control = _ESCAPED_CONTROL.search(node.value)
@@ -170,7 +190,37 @@ class _Checker:
                              "(written as an escape); delete it", "text.control-char")
             return INVALID
         text = node.value if keep_spaces else node.value.strip()
+        if text and not keep_spaces and invisible_only(text):
+            shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in text if not c.isspace()))
+            self.error(node, f"{name} has no visible text, only invisible characters ({shown}); "
+                             "write the text or remove the key", "value.empty")
+            return INVALID
         return text if text else self._empty(node, name)
+
+    def _swallowed_text(self, node: ScalarNode, name: str, text: str, item: bool) -> None:
+        """Warn where YAML read an unquoted text otherwise than it looks: a list item joined
+        to the item before it, or the rest of a line taken as a comment."""
+        if node.style is not None or not self.text:
+            return
+        start, end = node.start_mark, node.end_mark
+        raw = self.text[start.index:end.index]
+        for offset, line in enumerate(raw.splitlines()[1:], start=1):
+            dash = _CONTINUED_ITEM.fullmatch(line)
+            if dash:
+                where = "the next line" if offset == 1 else f"line {start.line + offset + 1}"
+                hint = ("indent list items alike" if item else
+                        "put the text in quotes, or start the list on the line after the key")
+                self.warn(start.line, start.column,
+                          f"{name} continues on {where} as '{excerpt(dash.group(1))}': YAML "
+                          f"joins that line to the text; {hint}", "yaml.continued-item")
+                break
+        line_end = LINE_END.search(self.text, end.index)
+        rest = self.text[end.index:line_end.start() if line_end else len(self.text)]
+        comment = _TRAILING_COMMENT.match(rest)
+        if comment:
+            self.warn(end.line, end.column + comment.end() - 1,
+                      f"' #' starts a comment in YAML, so {name} is only '{excerpt(text)}'; put "
+                      "the text in quotes", "yaml.comment")
 
     def _text_rules(self, node: Node, spec: schema.Spec, name: str, text: str):
         if isinstance(spec, schema.Text) and spec.max_length and len(text) > spec.max_length:
@@ -179,10 +229,12 @@ class _Checker:
             return INVALID
         if isinstance(spec, schema.Text) and spec.pattern and \
                 not re.fullmatch(spec.pattern, text):
-            self.error(node, f"{name} must be {spec.pattern_hint}, not '{text}'", "schema.format")
+            self.error(node, f"{name} must be {spec.pattern_hint}, not '{excerpt(text)}'",
+                       "schema.format")
             return INVALID
         if isinstance(spec, schema.Date) and not _is_calendar_date(text):
-            self.error(node, f"{name} is not a date in the calendar: '{text}'", "schema.format")
+            self.error(node, f"{name} is not a date in the calendar: '{excerpt(text)}'",
+                       "schema.format")
             return INVALID
         if isinstance(spec, schema.Url) and len(text) > spec.max_length:
             self.error(node, f"{name} is {len(text)} characters long; at most "
@@ -194,16 +246,16 @@ class _Checker:
                              "'@'); printed handouts are public", "url.invalid")
             return INVALID
         if isinstance(spec, schema.Choice) and text not in spec.choices:
-            message = f"{name} must be one of {', '.join(spec.choices)}, not '{text}'"
+            message = f"{name} must be one of {', '.join(spec.choices)}, not '{excerpt(text)}'"
             close = difflib.get_close_matches(text, spec.choices, n=1, cutoff=0.6)
             if close:
                 message += f"; did you mean '{close[0]}'?"
             self.error(node, message, "schema.choice")
             return INVALID
         if isinstance(spec, schema.Url) and not _is_web_url(text):
-            message = f"{name} must be a full http:// or https:// address, not '{text}'"
+            message = f"{name} must be a full http:// or https:// address, not '{excerpt(text)}'"
             if "://" not in text and _is_web_url("https://" + text):
-                message += f"; did you mean 'https://{text}'?"
+                message += f"; did you mean '{excerpt('https://' + text)}'?"
             self.error(node, message, "url.invalid")
             return INVALID
         return text
@@ -220,6 +272,19 @@ class _Checker:
         if node.tag in ((_INT,) if whole else (_INT, _FLOAT)) and _PLAIN_NUMBER.fullmatch(value):
             with contextlib.suppress(ValueError):  # '!!int 1.5': a tag that does not fit
                 number = int(value) if node.tag == _INT else float(value)
+        if number is None and whole and _PLAIN_NUMBER.fullmatch(value):
+            # 1e5000 or 20 digits: a whole number, just out of range (YAML reads 1e5 as text).
+            with contextlib.suppress(decimal.InvalidOperation, ValueError):
+                exact = decimal.Decimal(value)
+                if exact == exact.to_integral_value() and not \
+                        spec.minimum <= exact <= spec.maximum:
+                    self.error(node, f"{name} must be between {spec.minimum} and "
+                                     f"{spec.maximum}, not {excerpt(value)}", "schema.range")
+                    return INVALID
+                if exact == exact.to_integral_value():
+                    self.error(node, f"{name} must be a whole number, not '{value}'; write it "
+                                     f"as a plain number: {int(exact)}", "schema.type")
+                    return INVALID
         if number is None:
             hint = ""
             formatted = _FORMATTED_NUMBER.fullmatch(value.strip())
@@ -229,12 +294,12 @@ class _Checker:
                 hint = f"; write it as a plain number: {int(thousands.group(1)) * 1000}"
             elif formatted and (not whole or "." not in plain):
                 if not value.isascii():
-                    hint = f"; write it with the digits 0-9, without quotes: {plain}"
+                    hint = f"; write it with the digits 0-9, without quotes: {excerpt(plain)}"
                 elif plain != value:
-                    hint = f"; write it as a plain number: {plain}"
+                    hint = f"; write it as a plain number: {excerpt(plain)}"
                 elif node.tag == _STR:
-                    hint = f"; write it without quotes: {plain}"
-            self.error(node, f"{name} must be {kind}, not '{value}'{hint}", "schema.type")
+                    hint = f"; write it without quotes: {excerpt(plain)}"
+            self.error(node, f"{name} must be {kind}, not '{excerpt(value)}'{hint}", "schema.type")
             return INVALID
         if whole and not spec.minimum <= number <= spec.maximum:
             self.error(node, f"{name} must be between {spec.minimum} and {spec.maximum}, "
@@ -257,7 +322,7 @@ class _Checker:
             self.error(node, f"{name} needs at least {spec.min_items} items", "schema.required")
             return INVALID
         item_name = f"'{key}' item" if key else f"{name} item"
-        return [self.check(item, spec.item, f"{item_name} {number}")
+        return [self.check(item, spec.item, f"{item_name} {number}", item=True)
                 for number, item in enumerate(node.value, start=1)]
 
     def _object(self, node: Node, spec: schema.Object, name: str):
@@ -311,6 +376,12 @@ class _Checker:
             message += "; expected one of: " + ", ".join(spec.fields)
         self.error(key_node, message, "schema.unknown-key")
         return close[0] if close else None
+
+
+def _is_prose(spec: schema.Spec) -> bool:
+    """Return whether a value is free text or an address (not a code, a choice or a date)."""
+    return isinstance(spec, schema.Url) or (
+        type(spec) is schema.Text and spec.pattern is None and not spec.keep_spaces)
 
 
 def _is_web_url(text: str) -> bool:
@@ -370,14 +441,15 @@ def _salary_rules(check: _Checker, node: MappingNode, salary: dict) -> None:
     """Check the valid salary values against each other; `node` is the salary mapping."""
     currency = salary.get("currency")
     if currency is not None and currency not in ISO_4217:
-        check.error(_find(node, "currency"), f"unknown currency code '{currency}' in 'salary'; "
+        check.error(_find(node, "currency"), f"unknown currency code '{excerpt(currency)}' in "
+                                         "'salary'; "
                                              "use an ISO 4217 code such as USD or KHR",
                     "salary.currency")
     rising = []
     for key in FIGURES:
         if key not in salary:
             continue
-        value, written = salary[key], _find(node, key).value
+        value, written = salary[key], excerpt(_find(node, key).value)
         if value <= 0:
             check.error(_find(node, key), f"'{key}' in 'salary' must be above zero, "
                                           f"not {_number_text(value)}", "salary.positive")
@@ -411,8 +483,9 @@ def _country_rule(check: _Checker, node: MappingNode, country: str | None,
     if country not in load_labels(language).countries:
         check.diagnostics.append(Diagnostic(
             check.display, *_line_column(_find(node, "country")), Severity.WARNING,
-            f"country '{country}' has no name in templates/labels/{language}.yaml, so the "
-            f"quick facts show the code '{country}'; add it there", "salary.country"))
+            f"country '{excerpt(country)}' has no name in templates/labels/{language}.yaml, so "
+            f"the quick facts show the code '{excerpt(country)}'; add it there",
+            "salary.country"))
 
 
 def _line_column(node: Node) -> tuple[int, int]:
@@ -433,8 +506,8 @@ def _placeholder_rules(check: _Checker, node: Node, text: str, name: str,
         if field is None or (field, format_spec, conversion) in reported:
             continue
         reported.add((field, format_spec, conversion))
-        shown = "{" + field + (f"!{conversion}" if conversion else "") + \
-            (f":{format_spec}" if format_spec else "") + "}"
+        shown = excerpt("{" + field + (f"!{conversion}" if conversion else "") +
+                        (f":{format_spec}" if format_spec else "") + "}")
         if field in FIGURES and (format_spec or conversion):
             check.error(node, f"placeholder '{shown}' in {name} must be just '{{{field}}}'; "
                               "the figure is formatted for you", "salary.placeholder")
@@ -450,12 +523,20 @@ def _placeholder_rules(check: _Checker, node: Node, text: str, name: str,
 
 
 def _filename_rule(check: _Checker, loaded: LoadedSource, handout_id: str) -> None:
-    if not _named_after(loaded, handout_id):
+    if _named_after(loaded, handout_id):
+        return
+    stem = loaded.path.stem
+    name = excerpt(loaded.path.name)
+    id_spec = schema.HANDOUT.fields["id"].spec
+    if re.fullmatch(id_spec.pattern, stem) and len(stem) <= id_spec.max_length:
         # Most often a copied source whose id was not changed: say what to change first.
-        check.error(_find(loaded.root, "id"),
-                    f"id '{handout_id}' does not match the file name '{loaded.path.name}'; "
-                    f"write id: {loaded.path.stem} (or name the file {handout_id}.yaml)",
-                    "id.filename")
+        message = (f"id '{handout_id}' does not match the file name '{name}'; write id: "
+                   f"{stem} (or name the file {handout_id}.yaml)")
+    else:
+        # The file name would make an invalid id (A_B.yaml): the file is what to rename.
+        message = (f"id '{handout_id}' does not match the file name '{name}'; name the file "
+                   f"{handout_id}.yaml (an id is {id_spec.pattern_hint})")
+    check.error(_find(loaded.root, "id"), message, "id.filename")
 
 
 def _named_after(loaded: LoadedSource, handout_id: str) -> bool:
@@ -488,8 +569,12 @@ def _handout(values: dict, source: Path) -> Handout:
     )
 
 
-def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnostic]]:
-    """Check one source; return its valid values, its Handout (None on error), diagnostics."""
+def _validate(loaded: LoadedSource,
+              coeng_da: bool = False) -> tuple[dict, Handout | None, list[Diagnostic]]:
+    """Check one source; return its valid values, its Handout (None on error), diagnostics.
+
+    `coeng_da` reports coeng DA too (the check_coeng_da setting).
+    """
     diagnostics = list(loaded.diagnostics)
     root = loaded.root
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL and not root.value):
@@ -497,10 +582,10 @@ def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnost
             diagnostics.append(Diagnostic(loaded.display, 1, 1, Severity.ERROR,
                                           "file is empty", "value.empty"))
         return {}, None, diagnostics
-    check = _Checker(loaded.display, diagnostics)
+    check = _Checker(loaded.display, diagnostics, loaded.text)
     values = check.check(root, schema.HANDOUT, "the handout")
     if values is INVALID:
-        diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text))
+        diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text, coeng_da))
         return {}, None, diagnostics
     if isinstance(values.get("salary"), dict):
         _salary_rules(check, _find(root, "salary"), values["salary"])
@@ -509,21 +594,28 @@ def _validate(loaded: LoadedSource) -> tuple[dict, Handout | None, list[Diagnost
     if "id" in values:
         _filename_rule(check, loaded, values["id"])
     # Khmer spelling, spacing and glyph checks need only the text values, valid or not.
-    diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text))
+    diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text, coeng_da))
     if any(d.is_error for d in diagnostics):
         return values, None, diagnostics
     return values, _handout(values, loaded.path), diagnostics
 
 
-def validate_source(loaded: LoadedSource) -> tuple[Handout | None, list[Diagnostic]]:
+def validate_source(loaded: LoadedSource,
+                    settings: Settings | None = None) -> tuple[Handout | None, list[Diagnostic]]:
     """Check one loaded source; return its Handout (None on error) and its diagnostics."""
-    _, handout, diagnostics = _validate(loaded)
+    settings = settings or load_settings()
+    _, handout, diagnostics = _validate(loaded, settings.check_coeng_da)
     return handout, diagnostics
 
 
-def validate_sources(sources: Iterable[LoadedSource]) -> tuple[list[Handout], list[Diagnostic]]:
+def validate_sources(sources: Iterable[LoadedSource], settings: Settings | None = None,
+                     ) -> tuple[list[Handout], list[Diagnostic]]:
     """Check every source and the rules between them; return the valid handouts and all
-    diagnostics, sorted by file and position."""
+    diagnostics, sorted by file and position.
+
+    Without `settings`, the project's handouts.yaml is read (a broken one raises SetupError).
+    """
+    settings = settings or load_settings()
     results = []
     users: dict[str, list[str]] = {}
     diagnostics: list[Diagnostic] = []
@@ -535,7 +627,7 @@ def validate_sources(sources: Iterable[LoadedSource]) -> tuple[list[Handout], li
         if key in seen:
             continue
         seen.add(key)
-        values, handout, found = _validate(loaded)
+        values, handout, found = _validate(loaded, settings.check_coeng_da)
         diagnostics.extend(found)
         results.append((loaded, values.get("id"), handout))
         # A file not named after its id is told so (id.filename); the file that is keeps

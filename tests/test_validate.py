@@ -6,6 +6,7 @@ made of several files); EXPECTED holds the complete, exact output for each case.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,6 +178,106 @@ EXPECTED: dict[str, list[str]] = {
         "id-duplicate/second/id-duplicate.yaml:3:5: error: id 'id-duplicate' is also used by "
         "id-duplicate/first/id-duplicate.yaml [id.duplicate]",
     ],
+    "ID_filename_stem.yaml": [
+        "ID_filename_stem.yaml:3:5: error: id 'id-filename-stem' does not match the file name "
+        "'ID_filename_stem.yaml'; name the file id-filename-stem.yaml (an id is lower-case "
+        "letters, digits and single hyphens) [id.filename]",
+    ],
+    "glyph-missing.yaml": [
+        "glyph-missing.yaml:26:12: error: character '中' (U+4E2D) is not in Noto Sans Regular "
+        "[glyph.missing]",
+    ],
+    "khmer-broken-cluster.yaml": [
+        "khmer-broken-cluster.yaml:26:11: error: broken Khmer cluster 'ងារ្' (U+1784 U+17B6 "
+        "U+179A U+17D2): coeng is not followed by a base; it would print wrongly "
+        "[khmer.broken-cluster]",
+    ],
+    "khmer-cluster-order.yaml": [
+        "khmer-cluster-order.yaml:26:5: warning: misordered Khmer cluster 'កេី' (U+1780 U+17C1 "
+        "U+17B8); write 'កើ' (U+1780 U+17BE) [khmer.cluster-order]",
+    ],
+    "khmer-dotted-circle.yaml": [
+        "khmer-dotted-circle.yaml:26:12: error: broken Khmer cluster '្ក' (U+17D2 U+1780) would "
+        "print with a dotted circle [khmer.dotted-circle]",
+    ],
+    "khmer-legacy-font.yaml": [
+        "khmer-legacy-font.yaml:26:12: error: 'tips' looks like legacy Limon-font text "
+        "('GñkRKb;RKgKNnI'), not Unicode Khmer; retype it with a Unicode Khmer keyboard "
+        "[khmer.legacy-font]",
+    ],
+    "khmer-mixed-digits.yaml": [
+        "khmer-mixed-digits.yaml:26:13: warning: Khmer digit '២' (and 2 more numbers in this "
+        "text) in a handout that uses Latin digits (digits: latin); use one kind of digit "
+        "throughout [khmer.mixed-digits]",
+    ],
+    "khmer-space-after-stop.yaml": [
+        "khmer-space-after-stop.yaml:26:11: warning: no space after '។' before the next sentence "
+        "[khmer.space-after-stop]",
+    ],
+    "salary-country.yaml": [
+        "salary-country.yaml:18:12: warning: country 'ZZ' has no name in "
+        "templates/labels/en.yaml, so the quick facts show the code 'ZZ'; add it there "
+        "[salary.country]",
+    ],
+    "salary-placeholder-outside.yaml": [
+        "salary-placeholder-outside.yaml:26:13: warning: '{average}' is filled in only in the "
+        "salary 'narrative'; here it prints as typed [salary.placeholder]",
+    ],
+    "salary-range.yaml": [
+        "salary-range.yaml:19:13: error: 'base_min' in 'salary' is 43000.001; figures have at "
+        "most two decimal places [salary.range]",
+    ],
+    "schema-choice-long.yaml": [
+        "schema-choice-long.yaml:4:11: error: 'language' must be one of km, en, not "
+        "'enenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenenene…' "
+        "[schema.choice]",
+    ],
+    "schema-range-huge.yaml": [
+        "schema-range-huge.yaml:6:14: error: 'page_budget' must be between 1 and 12, not 1e5000 "
+        "[schema.range]",
+    ],
+    "text-bidi-control.yaml": [
+        "text-bidi-control.yaml:26:13: error: bidirectional control U+202E reorders the text "
+        "around it when printed; delete it [text.bidi-control]",
+    ],
+    "text-control-escape.yaml": [
+        "text-control-escape.yaml:26:5: error: 'tips' item 1 holds control character U+0000 "
+        "(written as an escape); delete it [text.control-char]",
+    ],
+    "text-double-space.yaml": [
+        "text-double-space.yaml:26:11: warning: double space [text.double-space]",
+    ],
+    "text-invisible.yaml": [
+        "text-invisible.yaml:26:14: warning: invisible character U+200B ZERO WIDTH SPACE; the "
+        "build adds word breaks itself [text.invisible]",
+    ],
+    "url-credentials.yaml": [
+        "url-credentials.yaml:31:10: error: 'url' in 'references' item 1 must not hold a user "
+        "name or password (the part before '@'); printed handouts are public [url.invalid]",
+    ],
+    "url-too-long.yaml": [
+        "url-too-long.yaml:6:16: error: 'more_info_url' is 220 characters long; at most 200 are "
+        "allowed: a longer one makes a QR code too fine to scan at 24 mm; use a shorter address "
+        "[url.too-long]",
+    ],
+    "value-invisible.yaml": [
+        "value-invisible.yaml:5:8: error: 'title' has no visible text, only invisible characters "
+        "(U+200B, U+2060); write the text or remove the key [value.empty]",
+    ],
+    "yaml-comment.yaml": [
+        "yaml-comment.yaml:6:33: warning: ' #' starts a comment in YAML, so 'title_other' is "
+        "only 'Software Developer'; put the text in quotes [yaml.comment]",
+    ],
+    "yaml-continued-item.yaml": [
+        "yaml-continued-item.yaml:26:3: warning: 'tips' item 1 continues on the next line as '- "
+        "Ask questions.': YAML joins that line to the text; indent list items alike "
+        "[yaml.continued-item]",
+    ],
+    "yaml-key-too-long.yaml": [
+        "yaml-key-too-long.yaml:6:1: error: invalid YAML: the key on this line (the text before "
+        "':') is 2159 characters long; YAML allows at most 1024: put text that contains ': ' in "
+        "quotes, or shorten the key [yaml.syntax]",
+    ],
 }
 
 CASES = sorted(p.name for p in BAD.iterdir() if p.suffix == ".yaml" or p.is_dir())
@@ -205,8 +306,20 @@ def test_bad_source_gives_exact_diagnostics(case):
     """Report exactly the expected lines, in order, and no handout for a bad source."""
     handouts, lines = check(case_files(case))
     assert lines == EXPECTED[case]
-    if EXPECTED[case]:
+    if any(": error: " in line for line in EXPECTED[case]):
         assert len(handouts) < len(case_files(case))
+    else:  # warnings only: the handout builds, and STRICT=1 stops it (below)
+        assert len(handouts) == len(case_files(case))
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case != "minimal.yaml"])
+def test_strict_check_fails_on_every_bad_source(case, capsys):
+    """Fail `check --strict` on every case, warnings included, and pass the minimal source."""
+    from pipeline.__main__ import main
+
+    assert main(["check", "--strict", *map(str, case_files(case))]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["check", "--strict", str(BAD / "minimal.yaml")]) == 0
 
 
 def test_all_bad_sources_in_one_run_report_everything_sorted():
@@ -409,12 +522,13 @@ def test_cli_checks_the_whole_bad_sources_folder_without_traceback():
     """Check every top-level bad source in one run and count every error."""
     result = run_check("tests/bad_sources")
     files = sorted(BAD.glob("*.yaml"))
-    errors = sum(len(EXPECTED[f.name]) for f in files)
+    lines = [line for f in files for line in EXPECTED[f.name]]
+    errors = sum(": error: " in line for line in lines)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.splitlines()) == errors
+    assert len(result.stderr.splitlines()) == len(lines)
     assert result.stdout.splitlines() == [f"checked {len(files)} sources: {errors} errors, "
-                                          "0 warnings"]
+                                          f"{len(lines) - errors} warnings"]
 
 
 def test_cli_survives_hostile_files(tmp_path):
@@ -527,3 +641,121 @@ def test_a_figure_in_thousands_gets_its_plain_number(tmp_path):
     assert check_tmp([path])[1] == [
         "minimal.yaml:19:13: error: 'base_min' in 'salary' must be a number, not '43k'; write "
         "it as a plain number: 43000 [schema.type]"]
+
+
+# --- text that YAML reads otherwise than it looks (issue 13) ---------------------------------
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    # comments on their own lines, after quoted text, and after codes and numbers are meant
+    ("title: Account Manager\n", "# the English title\ntitle: 'Account Manager'  # quoted\n"),
+    ("title: Account Manager\n", 'title: "Account Manager #1"\n'),
+    ("  top: 100000\n", "  top: 100000  # per year\n"),
+    ("  currency: USD\n", "  currency: USD  # dollars\n"),
+    ("    date: n.d.\n", "    date: 2024  # last checked\n"),
+    ("title: Account Manager\n", "title: Account Manager#1\n"),  # no space: not a comment
+    # a text folded over lines, none of them starting like a list item
+    ("  - Listen first.\n", "  - Listen first,\n    then ask - and follow up.\n"),
+])
+def test_text_yaml_reads_as_written_gives_no_warning(tmp_path, old, new):
+    path = write_variant(tmp_path, old, new)
+    assert check_tmp([path])[1] == []
+
+
+def test_each_swallowed_list_item_is_named_and_the_text_kept(tmp_path):
+    path = write_variant(tmp_path, "tips:\n  - Listen first.\n",
+                         "tips:\n  - Listen first.\n    - Ask.\n  - Then\n    - follow up. #2\n")
+    handouts, lines = check_tmp([path])
+    assert lines == [
+        "minimal.yaml:26:5: warning: 'tips' item 1 continues on the next line as '- Ask.': "
+        "YAML joins that line to the text; indent list items alike [yaml.continued-item]",
+        "minimal.yaml:28:5: warning: 'tips' item 2 continues on the next line as '- follow "
+        "up.': YAML joins that line to the text; indent list items alike "
+        "[yaml.continued-item]",
+        "minimal.yaml:29:18: warning: ' #' starts a comment in YAML, so 'tips' item 2 is only "
+        "'Then - follow up.'; put the text in quotes [yaml.comment]",
+    ]
+    assert handouts[0].tips == ("Listen first. - Ask.", "Then - follow up.")
+
+
+@pytest.mark.parametrize("value", ['"\\u200b"', '"\\u2060 \\u200b"', '"\\ufeff"', '"\\u17b4"'])
+def test_invisible_only_text_is_an_error(tmp_path, value):
+    path = write_variant(tmp_path, "  - Listen first.\n", f"  - {value}\n")
+    _, lines = check_tmp([path])
+    assert len(lines) == 1
+    assert lines[0].startswith("minimal.yaml:26:5: error: 'tips' item 1 has no visible text, "
+                               "only invisible characters (U+")
+    assert lines[0].endswith("); write the text or remove the key [value.empty]")
+
+
+@pytest.mark.parametrize(("budget", "expected"), [
+    ("1e5000", "must be between 1 and 12, not 1e5000 [schema.range]"),
+    ("9" * 5000, "must be between 1 and 12, not " + "9" * 79 + "… [schema.range]"),
+    ("-1e3", "must be between 1 and 12, not -1e3 [schema.range]"),
+    ("1e1", "must be a whole number, not '1e1'; write it as a plain number: 10 [schema.type]"),
+    ("1.5e0", "must be a whole number, not '1.5e0' [schema.type]"),
+])
+def test_a_page_budget_out_of_range_is_told_so(tmp_path, budget, expected):
+    path = write_variant(tmp_path, "title: Account Manager\n",
+                         f"title: Account Manager\npage_budget: {budget}\n")
+    assert check_tmp([path])[1] == [f"minimal.yaml:6:14: error: 'page_budget' {expected}"]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("language: en\n", "language: " + "x" * 20_000 + "\n"),
+    ("  currency: USD\n", "  currency: " + "x" * 20_000 + "\n"),
+    ("  base_min: 43000\n", "  base_min: " + "4x" * 10_000 + "\n"),
+    ("  base_min: 43000\n", "  base_min: " + "1" * 20_000 + "\n"),
+    ("    date: n.d.\n", "    date: " + "x" * 20_000 + "\n"),
+    ("    url: https://www.glassdoor.com/Job-Description/Account-Manager.htm\n",
+     "    url: ftp://" + "x" * 1_900 + "\n"),
+    ("  country: US\n", "  country: " + "yes" * 7_000 + "\n"),
+    ("title: Account Manager\n", "title: " + "2024-01-01" + "\n"),
+    ("    - Base pay runs from {base_min} to {base_max}; the average is {average}.\n",
+     "    - {" + "x" * 20_000 + "}\n"),
+])
+def test_a_diagnostic_quotes_at_most_80_characters_of_a_value(tmp_path, old, new):
+    path = write_variant(tmp_path, old, new)
+    _, lines = check_tmp([path])
+    assert lines
+    for line in lines:
+        assert len(line) < 400, line[:500]
+
+
+def test_a_key_longer_than_yaml_allows_is_named_as_such(tmp_path):
+    path = write_variant(tmp_path, "language: en\n", "language: en\n" + "x" * 200_000 + ": 1\n")
+    assert check_tmp([path])[1] == [
+        "minimal.yaml:5:1: error: invalid YAML: the key on this line (the text before ':') is "
+        "200000 characters long; YAML allows at most 1024: put text that contains ': ' in "
+        "quotes, or shorten the key [yaml.syntax]"]
+
+
+def test_a_file_name_that_is_not_an_id_is_what_to_rename(tmp_path):
+    path = write_variant(tmp_path, "id: minimal\n", "id: a-b\n")
+    path = path.rename(tmp_path / "A_B.yaml")
+    assert check_tmp([path])[1] == [
+        "A_B.yaml:3:5: error: id 'a-b' does not match the file name 'A_B.yaml'; name the file "
+        "a-b.yaml (an id is lower-case letters, digits and single hyphens) [id.filename]"]
+
+
+def test_a_linked_source_is_reported_under_its_own_name(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "minimal.yaml").write_bytes((BAD / "minimal.yaml").read_bytes())
+    (sources / "link.yaml").symlink_to("minimal.yaml")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "check", "sources/link.yaml"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stderr == (
+        "sources/link.yaml:3:5: error: id 'minimal' does not match the file name 'link.yaml'; "
+        "write id: link (or name the file minimal.yaml) [id.filename]\n")
+
+
+def test_coeng_da_is_reported_when_the_office_asks(tmp_path):
+    from pipeline.config import Settings
+
+    path = write_variant(tmp_path, "  - Listen first.\n", "  - ផ្ដល់\n")
+    assert check_tmp([path])[1] == []
+    _, diagnostics = validate_sources([load_source(path, path.name)],
+                                      Settings(check_coeng_da=True))
+    assert [d.rule for d in diagnostics] == ["khmer.coeng-da"]
