@@ -203,17 +203,20 @@ def _reload(path: Path, display: str, text: str):
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    text = schema.json_schema_text()
+    from . import fair
+
+    schemas = ((schema.SCHEMA_PATH, schema.json_schema_text()),
+               (fair.SCHEMA_PATH, fair.json_schema_text()))
     if args.check:
-        current = schema.SCHEMA_PATH.read_text(encoding="utf-8") if \
-            schema.SCHEMA_PATH.exists() else ""
-        if current != text:
-            _say(f"{schema.SCHEMA_PATH}: error: out of date; run 'make schema'", file=sys.stderr)
-            return 1
-        return 0
-    schema.SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
-    schema.SCHEMA_PATH.write_text(text, encoding="utf-8")
-    _say(f"wrote {_display(schema.SCHEMA_PATH)}")
+        stale = [path for path, text in schemas
+                 if not path.exists() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            _say(f"{path}: error: out of date; run 'make schema'", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in schemas:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        _say(f"wrote {_display(path)}")
     return 0
 
 
@@ -306,9 +309,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.set_defaults(run=cmd_fix)
 
     schema_cmd = commands.add_parser("schema", parents=[common],
-                                     help="write the JSON Schema of the source format",
+                                     help="write the JSON Schemas of sources and fairs",
                                      description="Write pipeline/schema/handout.schema.json "
-                                                 "from the format declared in pipeline/schema.py.")
+                                                 "and fair.schema.json from the formats "
+                                                 "declared in pipeline/schema.py and fair.py.")
     schema_cmd.add_argument("--check", action="store_true",
                             help="only verify that the committed schema is up to date")
     schema_cmd.set_defaults(run=cmd_schema)
