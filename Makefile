@@ -28,7 +28,7 @@ endif
 # output/.build/), renders only that in a pool of JOBS workers, and removes the outputs of a
 # source that is gone; make only says which formats. The formats are the pipeline's writers
 # (pipeline/writers/); `make pdf docx` and `make all` prepare each source once for both.
-WRITERS   := pdf print docx
+WRITERS   := pdf print docx booklet print-booklet
 JOBS      ?=
 ASKED     := $(filter $(WRITERS),$(MAKECMDGOALS)) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
 comma     := ,
@@ -80,6 +80,10 @@ print: outputs ## Build press versions with 3 mm bleed and crop marks in output/
 	@:
 docx: outputs ## Build editable output/docx/<id>.docx for every source
 	@:
+booklet: outputs ## Build output/booklet/<fair>.pdf for every fairs/<fair>.yaml: all its handouts
+	@:
+print-booklet: outputs ## Build press booklets (bleed, crop marks, 4n pages) in output/print-booklet/
+	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
 
@@ -97,7 +101,7 @@ test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-e
 lint: $(VENV_STAMP) ## Run ruff on the code
 	$(VENV)/bin/ruff check pipeline tests tools
 
-schema: $(VENV_STAMP) ## Regenerate pipeline/schema/handout.schema.json from pipeline/schema.py
+schema: $(VENV_STAMP) ## Regenerate the JSON Schemas in pipeline/schema/ (sources and fairs)
 	$(RUN) schema
 
 reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styles) from its script
@@ -108,7 +112,7 @@ bench: $(VENV_STAMP) ## Measure batch rendering speed (medians of BENCH_RUNS run
 
 clean: ## Remove generated outputs
 	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
-		$(OUTPUT_DIR)/.build
+		$(OUTPUT_DIR)/booklet $(OUTPUT_DIR)/print-booklet $(OUTPUT_DIR)/.build
 
 distclean: clean ## Remove outputs and the virtual environment
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -109,7 +109,7 @@ def get(name: str) -> Writer:
 # The writer modules, in the order `make help` and `--help` list them. Importing one
 # registers its writers; they import their renderers lazily, so listing the formats never
 # loads WeasyPrint.
-MODULES = ("pdf", "docx")
+MODULES = ("pdf", "docx", "booklet")
 
 
 def _load_all() -> None:
