@@ -59,9 +59,16 @@ def _display(path: Path) -> str:
 
 
 def _check(files: Sequence[Path], strict: bool):
-    """Load and validate; print diagnostics; return (handouts, failed)."""
+    """Load and validate sources and the fairs beside them; print diagnostics."""
+    from .fair import fair_files, load_fair
+
     loaded = [load_source(path, _display(path)) for path in files]
     handouts, diagnostics = validate_sources(loaded)
+    known = {path.stem for path in files}
+    invalid = known - {handout.id for handout in handouts}
+    for path in fair_files(files):
+        diagnostics += load_fair(path, _display(path), known, invalid)[1]
+    diagnostics.sort(key=Diagnostic.sort_key)
     _print_diagnostics(diagnostics)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
@@ -131,9 +138,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         _say(f"{names}: up to date ({_plural(report.sources, 'source')}, {seconds:.1f} s)"
              + (f", {_plural(warnings, 'warning')}" if warnings else ""))
         return 0
+    # A booklet or poster is made from all the sources, not counted as one of them.
+    made = f"; made {', '.join(report.finished)}" if report.finished else ""
     _say(f"{names}: {report.built} built, {report.failed_sources} failed, "
          f"{report.up_to_date} up to date, {_plural(errors, 'error')}, "
-         f"{_plural(warnings, 'warning')} in {seconds:.1f} s")
+         f"{_plural(warnings, 'warning')}{made} in {seconds:.1f} s")
     return 1 if report.failed else 0
 
 
@@ -260,14 +269,15 @@ def _parser() -> argparse.ArgumentParser:
 
     from . import writers
     from .build import default_jobs
-    from .config import PAGE_SIZES, PDF_VARIANTS
+    from .config import ALL_PAGE_SIZES, PDF_VARIANTS
 
-    def build_options(sub: argparse.ArgumentParser, variant: bool) -> None:
+    def build_options(sub: argparse.ArgumentParser, variant: bool,
+                      sizes: Sequence[str] = ALL_PAGE_SIZES) -> None:
         sub.add_argument("files", nargs="*", type=Path,
                          help="source files or folders (default: sources/)")
         sub.add_argument("--out", type=_output_folder, default=Path("output"),
                          help="output folder (default: output/)")
-        sub.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
+        sub.add_argument("--page-size", choices=list(sizes), default=None,
                          help="page size (default: A4)")
         if variant:
             sub.add_argument("--variant", choices=list(PDF_VARIANTS), default=None,
@@ -286,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(writer.name, parents=[common], help=writer.help,
                                   description=f"Validate sources, then build {writer.help} "
                                               "in OUT; only what is out of date.")
-        build_options(sub, "pdf_variant" in writer.settings)
+        build_options(sub, "pdf_variant" in writer.settings, writer.page_sizes)
         sub.set_defaults(run=cmd_build, formats=[writer.name])
     build_cmd = commands.add_parser(
         "build", parents=[common], help="build several formats from one pass over the sources",

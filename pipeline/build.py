@@ -336,6 +336,11 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
     batch goes on; with `debug` a bug raises instead, for its traceback.
     """
     chosen = _expand(formats)
+    unsuited = [writer.name for writer in chosen if settings.page_size not in writer.page_sizes]
+    if unsuited:
+        raise SetupError(f"page size {settings.page_size} is not made for "
+                         f"{', '.join(unsuited)}; use one of "
+                         f"{', '.join(writer_registry.get(unsuited[0]).page_sizes)}")
     report = BuildReport(sources=len(files))
     folders = [folder for writer in chosen for folder in writer.folders]
     try:

@@ -21,8 +21,14 @@ DEFAULT_ORGANISATION = "Career Guidance Service"
 
 # Page sizes selectable with PAGE_SIZE=…, as CSS `size` values.
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
+# Sizes that only some writers lay out (Writer.page_sizes): a table poster on A3. A handout
+# has no margins or type scale for them.
+SHEET_SIZES = {"A3": "A3"}
+ALL_PAGE_SIZES = {**PAGE_SIZES, **SHEET_SIZES}
 # The same sizes in mm (width, height), for the DOCX and for estimates.
 PAGE_SIZES_MM = {"A4": (210, 297), "A5": (148, 210), "Letter": (215.9, 279.4)}
+# Every size in mm, the poster's A3 included.
+SHEET_SIZES_MM = {**PAGE_SIZES_MM, "A3": (297, 420)}
 # Page margins in mm (top, right, bottom, left), shared by the PDF and the DOCX. A5 takes
 # narrower ones with its smaller type (handout.css), so a handout keeps its page budget.
 PAGE_MARGINS_MM = {"A4": (14, 15, 17, 15), "A5": (11, 12, 14, 12), "Letter": (14, 15, 17, 15)}
@@ -80,9 +86,9 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
             values.pop("organisation", None)
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
-    if settings.page_size not in PAGE_SIZES:
+    if settings.page_size not in ALL_PAGE_SIZES:
         raise SetupError(f"unknown page size '{settings.page_size}'; "
-                         f"use one of {', '.join(PAGE_SIZES)}")
+                         f"use one of {', '.join(ALL_PAGE_SIZES)}")
     if settings.pdf_variant not in PDF_VARIANTS:
         raise SetupError(f"unknown PDF variant '{settings.pdf_variant}'; "
                          f"use one of {', '.join(PDF_VARIANTS)}")

@@ -69,4 +69,6 @@ def write_fair_project(folder: Path) -> list[Path]:
             write_source(sources, short("ឱសថការី", "Pharmacist",
                                         more_info_url="https://example.org/pharmacist"),
                          "pharmacist"),
-            write_source(sources, short("អ្នករចនា", "Designer", digits="khmer"), "designer")]
+            write_source(sources, short("អ្នករចនា", "Designer", digits="khmer",
+                                        more_info_url="https://example.org/designer"),
+                         "designer")]

@@ -139,3 +139,37 @@ def test_committed_fair_schema_is_up_to_date():
     """Match pipeline/schema/fair.schema.json to fair.FAIR; run 'make schema'."""
     assert fair.SCHEMA_PATH.read_text(encoding="utf-8") == fair.json_schema_text()
     jsonschema.Draft202012Validator.check_schema(fair.json_schema())
+
+
+def test_check_reports_the_fairs_beside_the_sources(tmp_path, monkeypatch, capsys):
+    from conftest import write_source
+
+    from pipeline.__main__ import main
+
+    (tmp_path / "sources").mkdir()
+    write_source(tmp_path / "sources")
+    (tmp_path / "fairs").mkdir()
+    (tmp_path / "fairs" / "expo.yaml").write_text(GOOD + "handouts: [acount-manager]\n",
+                                                  encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "sources"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "fairs/expo.yaml:4:12: error: unknown handout 'acount-manager'; did you mean "
+        "'account-manager'? [fair.handout]"]
+    assert captured.out == "checked 1 source: 1 error, 0 warnings\n"
+
+
+def test_booklet_without_any_fair_says_where_to_describe_one(tmp_path, monkeypatch, capsys):
+    from conftest import write_source
+
+    from pipeline.__main__ import main
+
+    (tmp_path / "sources").mkdir()
+    write_source(tmp_path / "sources")
+    monkeypatch.chdir(tmp_path)
+    assert main(["poster", "-j", "1", "-q", "sources"]) == 1
+    assert capsys.readouterr().err == ("error: no fairs found: describe one in "
+                                       "fairs/<name>.yaml beside the sources folder (see the "
+                                       "README)\n")
+    assert not (tmp_path / "output" / "poster").exists()

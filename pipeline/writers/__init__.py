@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
+from ..config import PAGE_SIZES, Settings
 from ..model import Document
 
 
@@ -52,6 +52,8 @@ class Writer:
     # Whether its Documents carry the line-breaking aids (U+200B between Khmer words, no-break
     # spaces) that Pango, Word and LibreOffice need; a web page leaves breaking to the browser.
     breaks: bool = True
+    # The page sizes (Settings.page_size) it can lay out; a poster also takes A3.
+    page_sizes: tuple[str, ...] = tuple(PAGE_SIZES)
 
     def files(self, handout_id: str) -> tuple[str, ...]:
         """Return the files render makes for a handout, relative to the output folder."""
@@ -109,7 +111,7 @@ def get(name: str) -> Writer:
 # The writer modules, in the order `make help` and `--help` list them. Importing one
 # registers its writers; they import their renderers lazily, so listing the formats never
 # loads WeasyPrint.
-MODULES = ("pdf", "docx", "booklet")
+MODULES = ("pdf", "docx", "booklet", "poster")
 
 
 def _load_all() -> None:

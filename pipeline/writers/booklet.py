@@ -21,13 +21,17 @@ def display(path: Path) -> str:
 
 def arranged_fairs(documents: Sequence[Document], settings: Settings, project: Project):
     """Load every fair beside the sources, with its Documents in order (SourceError if bad)."""
-    from ..fair import fair_files, load_fairs
+    from ..errors import SetupError
+    from ..fair import FAIRS_FOLDER, fair_files, load_fairs
 
-    return load_fairs(fair_files(project.sources), documents, project.sources,
-                      settings.organisation, display)
+    paths = fair_files(project.sources)
+    if not paths:
+        raise SetupError(f"no fairs found: describe one in {FAIRS_FOLDER}/<name>.yaml beside "
+                         "the sources folder (see the README)")
+    return load_fairs(paths, documents, project.sources, settings.organisation, display)
 
 
-class _FairWriter(Writer):
+class FairWriter(Writer):
     """A writer that makes one file per fair, from all the prepared handouts."""
 
     per_handout = False
@@ -48,7 +52,7 @@ class _FairWriter(Writer):
 
 
 @register
-class BookletWriter(_FairWriter):
+class BookletWriter(FairWriter):
     name = "booklet"
     help = "a booklet per fair in booklet/: cover, contents, every handout on a right-hand page"
     settings = ("page_size", "pdf_variant", "organisation", "online_url")
