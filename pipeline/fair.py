@@ -160,6 +160,12 @@ def load_fair(path: Path, display: str, known: Collection[str],
 
     loaded = load_source(path, display)
     diagnostics = list(loaded.diagnostics)
+    if not re.fullmatch(_HANDOUT_ID.pattern, path.stem):
+        # The booklet and poster are named after the file: output/booklet/<name>.pdf.
+        diagnostics.append(Diagnostic(
+            display, None, None, Severity.ERROR, f"a fair's file name must be lower-case "
+            f"letters, digits and single hyphens, ending in .yaml, not '{path.name}'",
+            "fair.filename"))
     root = loaded.root
     if root is None or (isinstance(root, ScalarNode) and not root.value):
         if not diagnostics:

@@ -175,3 +175,30 @@ def test_a_fair_with_mistakes_is_reported_and_nothing_is_written(tmp_path, monke
         "[schema.unknown-key]",
     ]
     assert not (tmp_path / "out" / "booklet").exists()
+
+
+def test_the_contents_show_the_fairs_section_headings(project, tmp_path):
+    from pipeline.fair import arrange, load_fair
+    from pipeline.load import load_source
+    from pipeline.prepare import prepare
+    from pipeline.render_booklet import _front_html
+    from pipeline.validate import validate_source
+
+    _, files, _ = project
+    path = tmp_path / "sections.yaml"
+    path.write_text(FAIR + "sections:\n  - heading: ពាណិជ្ជកម្ម\n    handouts: [designer]\n"
+                    "  - heading: សុខាភិបាល\n    handouts: [pharmacist, account-manager]\n",
+                    encoding="utf-8")
+    fair, problems = load_fair(path, path.name, {f.stem for f in files})
+    assert problems == []
+    documents = {}
+    for file in files:
+        handout, _ = validate_source(load_source(file))
+        documents[handout.id] = prepare(handout, load_settings())
+    arranged = arrange(fair, documents)
+    assert [doc.id for doc in arranged.documents] == ["designer", "pharmacist",
+                                                      "account-manager"]
+    html = _front_html(arranged, load_settings(), "latin",
+                       {"designer": 3, "pharmacist": 5, "account-manager": 7}, None)
+    assert html.index("ពាណិជ្ជកម្ម") < html.index("អ្នក\u200bរចនា") < html.index("សុខាភិបាល")
+    assert '<span class="entry-page">7</span>' in html

@@ -173,3 +173,13 @@ def test_booklet_without_any_fair_says_where_to_describe_one(tmp_path, monkeypat
                                        "fairs/<name>.yaml beside the sources folder (see the "
                                        "README)\n")
     assert not (tmp_path / "output" / "poster").exists()
+
+
+def test_the_file_name_names_the_booklet_so_it_must_be_plain(tmp_path):
+    path = tmp_path / "Big Fair.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    found, diagnostics = load_fair(path, "fairs/Big Fair.yaml", KNOWN)
+    assert found is None
+    assert [str(d) for d in diagnostics] == [
+        "fairs/Big Fair.yaml: error: a fair's file name must be lower-case letters, digits "
+        "and single hyphens, ending in .yaml, not 'Big Fair.yaml' [fair.filename]"]
