@@ -131,7 +131,8 @@ def render_booklet(arranged: Arranged, settings: Settings) -> RenderedPdf:
     if not documents:
         raise BuildError(f"fair '{arranged.fair.id}' has no handouts to print")
     front_digits = "khmer" if all(d.digits == "khmer" for d in documents) else "latin"
-    created = next((d.created for d in documents if d.created), None)
+    # The booklet is as new as its newest handout (ISO 8601 texts sort by time).
+    created = max((d.created for d in documents if d.created), default=None)
     # The contents need the handouts' first pages, and those follow the contents: lay the
     # front out once with stand-in numbers for its length, and again at the end.
     front_length = len(render_document(
