@@ -71,7 +71,8 @@ def _front_html(arranged: Arranged, settings: Settings, digits: str,
                          for doc in docs])
               for heading, docs in arranged.groups]
     count = len(arranged.documents)
-    text = dict(TEXT, dates_km=fair.dates_km(digits), dates_en=fair.dates_en(),
+    # A Khmer date reads in Khmer digits, whatever the handouts use for figures.
+    text = dict(TEXT, dates_km=fair.dates_km(), dates_en=fair.dates_en(),
                 count=TEXT["count"].format(count=number(count, digits)))
     template = _environment().get_template(FRONT_TEMPLATE)
     return template.render(fair=fair, groups=groups, text=text, created=created,

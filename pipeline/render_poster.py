@@ -90,7 +90,7 @@ def poster_html(arranged: Arranged, settings: Settings) -> str:
             "counter_style": "khmer" if digits == "khmer" else "decimal"}
     template = _environment().get_template(TEMPLATE)
     return template.render(fair=fair, sheets=sheets, page=page, text=TEXT,
-                           dates_km=fair.dates_km(digits), dates_en=fair.dates_en(),
+                           dates_km=fair.dates_km(), dates_en=fair.dates_en(),
                            qr_svg=qr_svg, plain=lambda t: t.replace(ZWSP, ""))
 
 

@@ -104,7 +104,7 @@ def test_cover_and_contents_name_the_fair_and_the_first_pages(project):
     _, _, out = project
     booklet = out / "booklet" / "fair.pdf"
     cover = text(booklet, 1, True)
-    for part in ("ពិព័រណ៍អាជីព", "Career Fair", "ថ្ងៃទី20 ខែកុម្ភៈ ឆ្នាំ2027",
+    for part in ("ពិព័រណ៍អាជីព", "Career Fair", "ថ្ងៃទី២០ ខែកុម្ភៈ ឆ្នាំ២០២៧",
                  "20 February 2027", "ភ្នំពេញ", "Career Guidance Service"):
         assert part in cover
     contents = [line.split() for line in text(booklet, 2, False, 0, "-layout").splitlines()
