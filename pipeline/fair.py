@@ -177,6 +177,7 @@ def load_fair(path: Path, display: str, known: Collection[str],
     if values is INVALID:
         return None, diagnostics
     _order_rules(check, root, values, known, invalid)
+    _glyph_rules(check, root)
     start, end = values.get("date"), values.get("end_date")
     if start and end and end < start:
         check.error(_value_node(root, "end_date"),
@@ -212,6 +213,25 @@ def _id_nodes(root: MappingNode, values: dict) -> list[ScalarNode]:
                 lists += [v for k, v in section.value if k.value == "handouts"]
     return [node for listed in lists if isinstance(listed, SequenceNode)
             for node in listed.value if isinstance(node, ScalarNode)]
+
+
+_PRINTED = ("name", "name_other", "venue", "organiser", "heading")
+
+
+def _glyph_rules(check, node: Node, key: str = "") -> None:
+    """Report printed text that the bundled fonts cannot draw, as for sources."""
+    from .fonts import glyph_problems
+
+    if isinstance(node, MappingNode):
+        for key_node, value in node.value:
+            _glyph_rules(check, value, getattr(key_node, "value", ""))
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            _glyph_rules(check, item, key)
+    elif key in _PRINTED and isinstance(node.value, str):
+        for problem in glyph_problems(node.value):
+            rule = "khmer.dotted-circle" if problem.kind == "dotted-circle" else "glyph.missing"
+            check.error(node, f"'{key}': {problem.describe()}", rule)
 
 
 def _order_rules(check, root: MappingNode, values: dict, known: Collection[str],

@@ -80,6 +80,12 @@ sections:
     (GOOD + "handouts: [Designer]\n",
      "fairs/fair.yaml:4:12: error: 'handouts' item 1 must be a handout id: lower-case "
      "letters, digits and single hyphens, not 'Designer' [schema.format]"),
+    (GOOD.replace("venue: ភ្នំពេញ", "venue: ភ្នំពេញ ☃"),
+     "fairs/fair.yaml:3:8: error: 'venue': character '☃' (U+2603) is not in Noto Sans "
+     "Regular [glyph.missing]"),
+    (GOOD.replace("venue: ភ្នំពេញ", "venue: ្ភ្នំពេញ"),
+     "fairs/fair.yaml:3:8: error: 'venue': broken Khmer cluster '្ភ្នំ' (U+17D2 U+1797 "
+     "U+17D2 U+1793 U+17C6) would print with a dotted circle [khmer.dotted-circle]"),
     (GOOD + "name: again\n",
      "fairs/fair.yaml:4:1: error: duplicate key 'name' (first defined on line 1) "
      "[yaml.duplicate-key]"),
