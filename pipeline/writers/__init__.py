@@ -71,7 +71,11 @@ class Writer:
 
     def finish(self, documents: Sequence[Document], settings: Settings,
                project: Project) -> dict[str, bytes]:
-        """Return the files that span the whole set, relative to the output folder."""
+        """Return the files that span the whole set, relative to the output folder.
+
+        Raise SourceError for a set input with mistakes (a fair file): the build reports its
+        diagnostics like a source's and writes none of this writer's files.
+        """
         return {}
 
     @property
