@@ -16,7 +16,7 @@ PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
 BENCH_RUNS  ?= 3
 BENCH_HANDOUTS ?= 100
-PAGE_SIZES  := A4 A5 Letter
+PAGE_SIZES  := A4 A5 Letter A3
 PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
 ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
 $(error PAGE_SIZE=$(PAGE_SIZE) is not one of: $(PAGE_SIZES))
@@ -29,7 +29,7 @@ endif
 # output/.build/), renders only that in a pool of JOBS workers, and removes the outputs of a
 # source that is gone; make only says which formats. The formats are the pipeline's writers
 # (pipeline/writers/); `make pdf docx` and `make all` prepare each source once for both.
-WRITERS   := pdf print docx
+WRITERS   := pdf print docx booklet print-booklet poster
 JOBS      ?=
 ASKED     := $(filter $(WRITERS),$(MAKECMDGOALS)) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
 comma     := ,
@@ -50,7 +50,7 @@ JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
         clean distclean
 
 help: ## List the targets (this text)
-	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
+	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter|A3] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
@@ -69,7 +69,7 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@$(VENV)/bin/python -m pip install --quiet -e '.[test]' $(PIP_QUIET)
 	@touch $@
 
-check: $(VENV_STAMP) ## Validate every source; STRICT=1 fails on warnings too
+check: $(VENV_STAMP) ## Validate every source and fair; STRICT=1 fails on warnings too
 	@$(RUN) check $(STRICT_FLAG) $(JOBS_FLAG) $(SOURCES_DIR)
 
 fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sources in place
@@ -80,6 +80,12 @@ pdf: outputs ## Build output/pdf/<id>.pdf (and output/html/<id>.html) for every 
 print: outputs ## Build press versions with 3 mm bleed and crop marks in output/print/
 	@:
 docx: outputs ## Build editable output/docx/<id>.docx for every source
+	@:
+booklet: outputs ## Build output/booklet/<fair>.pdf for every fairs/<fair>.yaml: all its handouts
+	@:
+print-booklet: outputs ## Build press booklets (bleed, crop marks, 4n pages) in output/print-booklet/
+	@:
+poster: outputs ## Build output/poster/<fair>.pdf: a table sign with a QR code per career
 	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
@@ -98,7 +104,7 @@ test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-e
 lint: $(VENV_STAMP) ## Run ruff on the code
 	$(VENV)/bin/ruff check pipeline tests tools
 
-schema: $(VENV_STAMP) ## Regenerate pipeline/schema/handout.schema.json from pipeline/schema.py
+schema: $(VENV_STAMP) ## Regenerate the JSON Schemas in pipeline/schema/ (sources and fairs)
 	$(RUN) schema
 
 reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styles) from its script
@@ -110,6 +116,7 @@ bench: $(VENV_STAMP) ## Time the build on BENCH_HANDOUTS generated handouts, bes
 
 clean: ## Remove generated outputs
 	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
+		$(OUTPUT_DIR)/booklet $(OUTPUT_DIR)/print-booklet $(OUTPUT_DIR)/poster \
 		$(OUTPUT_DIR)/.build
 
 distclean: clean ## Remove outputs and the virtual environment

@@ -81,8 +81,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not files:
         return _no_sources(args)
     from .build import check
+    from .fair import fair_files, load_fair
 
     diagnostics = check(files, _display, args.jobs)
+    # The fairs beside the sources are checked too: they name handouts by id.
+    known = {path.stem for path in files}
+    invalid = {path.stem for path in files
+               if any(d.is_error and d.path == _display(path) for d in diagnostics)}
+    for path in fair_files(files):
+        diagnostics += load_fair(path, _display(path), known, invalid)[1]
+    diagnostics.sort(key=Diagnostic.sort_key)
     _print_diagnostics(diagnostics)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
@@ -129,9 +137,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         _say(f"{names}: up to date ({_plural(report.sources, 'source')}, {seconds:.1f} s)"
              + (f", {_plural(warnings, 'warning')}" if warnings else ""))
         return 0
+    # A booklet or poster is made from all the sources, not counted as one of them.
+    made = f"; made {', '.join(report.finished)}" if report.finished else ""
     _say(f"{names}: {report.built} built, {report.failed_sources} failed, "
          f"{report.up_to_date} up to date, {_plural(errors, 'error')}, "
-         f"{_plural(warnings, 'warning')} in {seconds:.1f} s")
+         f"{_plural(warnings, 'warning')}{made} in {seconds:.1f} s")
     return 1 if report.failed else 0
 
 
@@ -204,17 +214,20 @@ def _reload(path: Path, display: str, text: str):
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    text = schema.json_schema_text()
+    from . import fair
+
+    schemas = ((schema.SCHEMA_PATH, schema.json_schema_text()),
+               (fair.SCHEMA_PATH, fair.json_schema_text()))
     if args.check:
-        current = schema.SCHEMA_PATH.read_text(encoding="utf-8") if \
-            schema.SCHEMA_PATH.exists() else ""
-        if current != text:
-            _say(f"{schema.SCHEMA_PATH}: error: out of date; run 'make schema'", file=sys.stderr)
-            return 1
-        return 0
-    schema.SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
-    schema.SCHEMA_PATH.write_text(text, encoding="utf-8")
-    _say(f"wrote {_display(schema.SCHEMA_PATH)}")
+        stale = [path for path, text in schemas
+                 if not path.exists() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            _say(f"{path}: error: out of date; run 'make schema'", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in schemas:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        _say(f"wrote {_display(path)}")
     return 0
 
 
@@ -265,14 +278,15 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     from . import writers
-    from .config import PAGE_SIZES, PDF_VARIANTS
+    from .config import ALL_PAGE_SIZES, PDF_VARIANTS
 
-    def build_options(sub: argparse.ArgumentParser, variant: bool) -> None:
+    def build_options(sub: argparse.ArgumentParser, variant: bool,
+                      sizes: Sequence[str] = ALL_PAGE_SIZES) -> None:
         sub.add_argument("files", nargs="*", type=Path,
                          help="source files or folders (default: sources/)")
         sub.add_argument("--out", type=_output_folder, default=Path("output"),
                          help="output folder (default: output/)")
-        sub.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
+        sub.add_argument("--page-size", choices=list(sizes), default=None,
                          help="page size (default: A4)")
         if variant:
             sub.add_argument("--variant", choices=list(PDF_VARIANTS), default=None,
@@ -291,7 +305,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(writer.name, parents=[common], help=writer.help,
                                   description=f"Validate sources, then build {writer.help} "
                                               "in OUT; only what is out of date.")
-        build_options(sub, "pdf_variant" in writer.settings)
+        build_options(sub, "pdf_variant" in writer.settings, writer.page_sizes)
         sub.set_defaults(run=cmd_build, formats=[writer.name])
     build_cmd = commands.add_parser(
         "build", parents=[common], help="build several formats from one pass over the sources",
@@ -314,9 +328,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.set_defaults(run=cmd_fix)
 
     schema_cmd = commands.add_parser("schema", parents=[common],
-                                     help="write the JSON Schema of the source format",
+                                     help="write the JSON Schemas of sources and fairs",
                                      description="Write pipeline/schema/handout.schema.json "
-                                                 "from the format declared in pipeline/schema.py.")
+                                                 "and fair.schema.json from the formats "
+                                                 "declared in pipeline/schema.py and fair.py.")
     schema_cmd.add_argument("--check", action="store_true",
                             help="only verify that the committed schema is up to date")
     schema_cmd.set_defaults(run=cmd_schema)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import writers as writer_registry
 from .config import Settings
-from .errors import BuildError, SetupError
+from .errors import BuildError, SetupError, SourceError
 from .model import Diagnostic, Document, Severity
 from .outputs import STATE_FOLDER, recover, write_atomically, write_together
 from .plan import Manifest, SourcePlan, entry_name, make_plan, shared_digest
@@ -342,6 +342,11 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
     batch goes on; with `debug` a bug raises instead, for its traceback.
     """
     chosen = _expand(formats)
+    unsuited = [writer.name for writer in chosen if settings.page_size not in writer.page_sizes]
+    if unsuited:
+        raise SetupError(f"page size {settings.page_size} is not made for "
+                         f"{', '.join(unsuited)}; use one of "
+                         f"{', '.join(writer_registry.get(unsuited[0]).page_sizes)}")
     report = BuildReport(sources=len(files))
     folders = [folder for writer in chosen for folder in writer.folders]
     try:
@@ -395,8 +400,14 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
         for writer in unfinished:
             prepared = runner.documents[writer.breaks]
             documents = [prepared[s.path] for s in plan.sources if s.path in prepared]
-            made = {out_dir / path: data
-                    for path, data in writer.finish(documents, settings, project).items()}
+            try:
+                finished = writer.finish(documents, settings, project)
+            except SourceError as exc:
+                # A set input (a fair file) has problems: report them as a source's, write
+                # none of this writer's files, and leave it out of date.
+                report.diagnostics.extend(exc.diagnostics)
+                continue
+            made = {out_dir / path: data for path, data in finished.items()}
             write_together(out_dir, made)
             report.written.extend(made)
             report.finished.append(writer.name)

@@ -22,6 +22,12 @@ DEFAULT_ORGANISATION = "Career Guidance Service"
 # Page sizes selectable with PAGE_SIZE=…, as CSS `size` values.
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
 # Their dimensions, margins and type are in templates/theme.yaml (pipeline/theme.py).
+# Sizes that only some writers lay out (Writer.page_sizes): a table poster on A3. A handout
+# has no margins or type scale for them.
+SHEET_SIZES = {"A3": "A3"}
+ALL_PAGE_SIZES = {**PAGE_SIZES, **SHEET_SIZES}
+# Their dimensions in mm (width, height); a handout's sizes are in the theme.
+SHEET_SIZES_MM = {"A3": (297, 420)}
 # Modules of white around a QR code: the standard asks for 4; 2 is what phone readers need,
 # and the page around the code is white anyway.
 QR_QUIET_ZONE = 2
@@ -86,9 +92,9 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
     _check_online_url(path.name, values.get("online_url", ""))
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
-    if settings.page_size not in PAGE_SIZES:
+    if settings.page_size not in ALL_PAGE_SIZES:
         raise SetupError(f"unknown page size '{settings.page_size}'; "
-                         f"use one of {', '.join(PAGE_SIZES)}")
+                         f"use one of {', '.join(ALL_PAGE_SIZES)}")
     if settings.pdf_variant not in PDF_VARIANTS:
         raise SetupError(f"unknown PDF variant '{settings.pdf_variant}'; "
                          f"use one of {', '.join(PDF_VARIANTS)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
@@ -9,7 +10,7 @@ import segno
 from markupsafe import Markup
 
 from .config import PAGE_SIZES, PRINT_MARKS_MM, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
-from .khmer import WORD_JOINER, ZWSP
+from .khmer import WORD_JOINER, ZWSP, insert_word_breaks
 from .model import Bullets, Citations, Document, Paragraphs, Terms
 from .theme import load_theme
 
@@ -42,6 +43,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["plain"] = _plain
     env.filters["css_string"] = _css_string
+    # For text typed elsewhere than a source (a fair's name and venue), not yet prepared.
+    env.filters["wrap"] = insert_word_breaks
     env.tests["paragraphs"] = lambda block: isinstance(block, Paragraphs)
     env.tests["terms"] = lambda block: isinstance(block, Terms)
     env.tests["bullets"] = lambda block: isinstance(block, Bullets)
@@ -56,8 +59,16 @@ def qr_svg(url: str) -> Markup:
                                   dark=load_theme().colours["ink"], title=f"QR code: {url}"))
 
 
-def render_html(doc: Document, settings: Settings) -> str:
-    """Return the handout as a complete HTML document."""
+@dataclass(frozen=True)
+class Footer:
+    """A running footer other than the handout's own: a booklet's, with its page numbers."""
+
+    left: str  # in place of the organisation: the fair's name
+    first_page: int  # the number printed on the handout's first page
+
+
+def render_html(doc: Document, settings: Settings, footer: Footer | None = None) -> str:
+    """Return the handout as a complete HTML document (with another footer, for a booklet)."""
     theme = load_theme()
     geometry = theme.page(settings.page_size)
     page = {
@@ -65,11 +76,10 @@ def render_html(doc: Document, settings: Settings) -> str:
         "size": PAGE_SIZES[settings.page_size],
         "margins": " ".join(f"{mm:g}mm" for mm in geometry.margins),
         "theme": Markup(theme.css_variables(settings.page_size)),
-        "footer": geometry.type["footer"],
-        "fonts": theme.fonts,
         "for_print": settings.for_print,
         "counter_style": "khmer" if doc.digits == "khmer" else "decimal",
         "marks_margin": f"{PRINT_MARKS_MM}mm",
+        "footer": footer,
     }
     template = _environment().get_template(TEMPLATE_NAME)
     return template.render(doc=doc, page=page, qr_svg=qr_svg(doc.qr_url) if doc.qr_url else None)

@@ -154,8 +154,11 @@ class _LogCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render_pdf(html: str, settings: Settings) -> RenderedPdf:
-    """Return the PDF of a handout's HTML and its page count."""
+def render_document(html: str):
+    """Lay out HTML in the sandbox; return WeasyPrint's Document (its pages, not yet a PDF).
+
+    A booklet lays out its parts one by one with this and writes their pages as one PDF.
+    """
     weasyprint, font_config = _weasyprint()
     fetcher = _sandboxed_fetcher_class()()
     collector = _LogCollector()
@@ -165,13 +168,6 @@ def render_pdf(html: str, settings: Settings) -> RenderedPdf:
         document = weasyprint.HTML(
             string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=fetcher,
         ).render(font_config=font_config)
-        variant = None if settings.pdf_variant == "none" else settings.pdf_variant
-        data = document.write_pdf(
-            pdf_variant=variant, pdf_tags=True, custom_metadata=True, uncompressed_pdf=False,
-            # An /ID from the file's own content: PDF 2.0 (pdf/ua-2) requires one, and a
-            # content hash keeps identical input identical.
-            pdf_identifier=True,
-            finisher=_press_bleed_box if settings.for_print else None)
     except BaseException as exc:  # FatalURLFetchingError is a BaseException
         if type(exc).__name__ == "FatalURLFetchingError":
             raise BuildError(f"{exc}: the renderer may read only fonts/ and templates/") from exc
@@ -180,4 +176,29 @@ def render_pdf(html: str, settings: Settings) -> RenderedPdf:
         weasy_logger.removeHandler(collector)
     if collector.messages:
         raise BuildError("rendering failed: " + "; ".join(collector.messages[:3]))
-    return RenderedPdf(data, len(document.pages))
+    return document
+
+
+def write_document(document, settings: Settings, finishers=()) -> bytes:
+    """Return the PDF of a laid-out Document: tagged, variant and press boxes per settings.
+
+    Each of `finishers` is called as WeasyPrint's finisher (document, pdf) after ours.
+    """
+    steps = ([_press_bleed_box] if settings.for_print else []) + list(finishers)
+
+    def finish(document, pdf) -> None:
+        for step in steps:
+            step(document, pdf)
+
+    variant = None if settings.pdf_variant == "none" else settings.pdf_variant
+    return document.write_pdf(
+        pdf_variant=variant, pdf_tags=True, custom_metadata=True, uncompressed_pdf=False,
+        # An /ID from the file's own content: PDF 2.0 (pdf/ua-2) requires one, and a
+        # content hash keeps identical input identical.
+        pdf_identifier=True, finisher=finish if steps else None)
+
+
+def render_pdf(html: str, settings: Settings) -> RenderedPdf:
+    """Return the PDF of a handout's HTML and its page count."""
+    document = render_document(html)
+    return RenderedPdf(write_document(document, settings), len(document.pages))

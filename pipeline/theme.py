@@ -68,8 +68,11 @@ class Theme:
         return self.colours[ROLES[role]].lstrip("#").upper()
 
     def css_variables(self, page_name: str) -> str:
-        """Return the theme as CSS custom properties for one page size."""
-        page = self.page(page_name)
+        """Return the theme as CSS custom properties for one page size.
+
+        A sheet size the handouts do not use (the poster's A3) takes the first page's type.
+        """
+        page = self.pages.get(page_name) or next(iter(self.pages.values()))
         lines = [f"--{name.replace('_', '-')}: {value};" for name, value in self.colours.items()]
         lines += [f'--font-{role}: "{family}";' for role, family in self.fonts.items()]
         for role, kind in page.type.items():

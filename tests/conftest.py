@@ -40,3 +40,35 @@ def source_copy(tmp_path):
         return write_source(folder, changes, handout_id)
 
     return make
+
+
+def write_fair_project(folder: Path) -> list[Path]:
+    """Write the shipped source and two one-page test sources into folder/sources; return them.
+
+    In Khmer dictionary order the pharmacist (ឱសថការី) comes first, then the account manager
+    and the designer (អ្នក…); code point order would put the pharmacist last. The designer
+    prints Khmer digits.
+    """
+    import yaml
+
+    sources = folder / "sources"
+    sources.mkdir(parents=True, exist_ok=True)
+    data = yaml.safe_load(SHIPPED_SOURCE.read_text(encoding="utf-8"))
+
+    def short(title: str, title_other: str, **extra) -> dict:
+        # The first of everything: one page.
+        return {"title": title, "title_other": title_other, "page_budget": 1,
+                "introduction": data["introduction"][:1],
+                "values": {"lead": data["values"]["lead"], "items": data["values"]["items"][:2]},
+                "career_path": data["career_path"][:1], "tips": data["tips"][:2],
+                "references": data["references"][:1],
+                "salary": dict(data["salary"], narrative=data["salary"]["narrative"][:1]),
+                **extra}
+
+    return [write_source(sources),
+            write_source(sources, short("ឱសថការី", "Pharmacist",
+                                        more_info_url="https://example.org/pharmacist"),
+                         "pharmacist"),
+            write_source(sources, short("អ្នករចនា", "Designer", digits="khmer",
+                                        more_info_url="https://example.org/designer"),
+                         "designer")]

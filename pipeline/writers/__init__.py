@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
+from ..config import PAGE_SIZES, Settings
 from ..model import Document
 
 
@@ -52,6 +52,8 @@ class Writer:
     # Whether its Documents carry the line-breaking aids (U+200B between Khmer words, no-break
     # spaces) that Pango, Word and LibreOffice need; a web page leaves breaking to the browser.
     breaks: bool = True
+    # The page sizes (Settings.page_size) it can lay out; a poster also takes A3.
+    page_sizes: tuple[str, ...] = tuple(PAGE_SIZES)
 
     def files(self, handout_id: str) -> tuple[str, ...]:
         """Return the files render makes for a handout, relative to the output folder."""
@@ -69,7 +71,11 @@ class Writer:
 
     def finish(self, documents: Sequence[Document], settings: Settings,
                project: Project) -> dict[str, bytes]:
-        """Return the files that span the whole set, relative to the output folder."""
+        """Return the files that span the whole set, relative to the output folder.
+
+        Raise SourceError for a set input with mistakes (a fair file): the build reports its
+        diagnostics like a source's and writes none of this writer's files.
+        """
         return {}
 
     @property
@@ -109,7 +115,7 @@ def get(name: str) -> Writer:
 # The writer modules, in the order `make help` and `--help` list them. Importing one
 # registers its writers; they import their renderers lazily, so listing the formats never
 # loads WeasyPrint.
-MODULES = ("pdf", "docx")
+MODULES = ("pdf", "docx", "booklet", "poster")
 
 
 def _load_all() -> None:
