@@ -36,10 +36,19 @@ class GlyphProblem:
     start: int  # where it is in the checked text
 
     def describe(self) -> str:
-        points = " ".join(f"U+{ord(c):04X}" for c in self.text.replace(ZWSP, ""))
+        text = self.text.replace(ZWSP, "")
+        # A broken "cluster" can be a run of thousands of marks: spell out the first ones.
+        points = " ".join(f"U+{ord(c):04X}" for c in text[:_MAX_SPELLED])
+        if len(text) > _MAX_SPELLED:
+            points += " …"
+        shown = repr(self.text if len(text) <= 2 * _MAX_SPELLED else
+                     text[:2 * _MAX_SPELLED - 1] + "…")
         if self.kind == "missing":
-            return f"character {self.text!r} ({points}) is not in {full_name(self.font)}"
-        return f"broken Khmer cluster {self.text!r} ({points}) would print with a dotted circle"
+            return f"character {shown} ({points}) is not in {full_name(self.font)}"
+        return f"broken Khmer cluster {shown} ({points}) would print with a dotted circle"
+
+
+_MAX_SPELLED = 12
 
 
 def font_path(name: str) -> Path:

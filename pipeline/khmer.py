@@ -213,17 +213,19 @@ def join_for_word_processors(text: str) -> str:
         if not has_khmer(segment) or segment.isspace():
             out.append(segment)
             continue
-        plain = segment  # joiners already there stay, and ICU finds no break next to them
+        # Joiners already in the segment stay, and ICU finds no break next to them.
         joins, at = set(), 0
-        for before, after in pairwise(LineBreaker(plain, _khmer_locale())):
+        for before, after in pairwise(LineBreaker(segment, _khmer_locale())):
             at += len(before)
             if _khmer_or_nbsp(before[-1]) and _khmer_or_nbsp(after[0]):
                 joins.add(at)
-        joins.update(i for i, c in enumerate(plain) if c == NBSP and i > 0
-                     and is_khmer(plain[i - 1]))
-        joins.update(i + 1 for i, c in enumerate(plain) if c == NBSP and i + 1 < len(plain)
-                     and is_khmer(plain[i + 1]))
-        out.append("".join(WORD_JOINER + c if i in joins else c for i, c in enumerate(plain)))
+        for index, char in enumerate(segment):
+            if char == NBSP:
+                if index > 0 and is_khmer(segment[index - 1]):
+                    joins.add(index)
+                if index + 1 < len(segment) and is_khmer(segment[index + 1]):
+                    joins.add(index + 1)
+        out.append("".join(WORD_JOINER + c if i in joins else c for i, c in enumerate(segment)))
     return "".join(out)
 
 

@@ -22,7 +22,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from .model import Diagnostic, Severity
+from .model import Diagnostic, Severity, excerpt
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_DEPTH = 16
@@ -310,7 +310,8 @@ def _report_duplicate_keys(node: Node, display: str, diagnostics: list[Diagnosti
                     diagnostics.append(Diagnostic(
                         display, key.start_mark.line + 1, key.start_mark.column + 1,
                         Severity.ERROR,
-                        f"duplicate key '{key.value}' (first defined on line {first.line + 1})",
+                        f"duplicate key '{excerpt(key.value)}' (first defined on line "
+                        f"{first.line + 1})",
                         "yaml.duplicate-key"))
                 else:
                     seen[key.value] = key.start_mark

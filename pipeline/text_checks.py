@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .fonts import glyph_problems
 from .khmer import has_khmer, invisible_only, script_runs
 from .load import CONTROL_CHARACTERS, LoadedSource, line_starts
-from .model import Diagnostic, Severity
+from .model import Diagnostic, Severity, excerpt
 
 # Fields whose text is Khmer in a Khmer handout; the others (English title, citations, web
 # addresses, codes) are Latin by design.
@@ -83,8 +83,18 @@ class Finding:
     description: str = ""  # what the edit does, for `fix` to print
 
 
+# A cluster a message spells out code point by code point; a longer one (a run of marks) is
+# cut, so that the line stays readable.
+_MAX_SPELLED = 12
+
+
 def _codepoints(text: str) -> str:
-    return " ".join(f"U+{ord(c):04X}" for c in text)
+    points = " ".join(f"U+{ord(c):04X}" for c in text[:_MAX_SPELLED])
+    return points + " …" if len(text) > _MAX_SPELLED else points
+
+
+def _quoted(text: str) -> str:
+    return excerpt(text, _MAX_SPELLED * 2)
 
 
 class _Scalar:
@@ -281,7 +291,7 @@ def _check_structure(report: _Reporter, scalar: _Scalar, circles: set[int],
             first -= 1  # show the letters it sits on
         piece = value[first:end]
         report.add(scalar, start, Severity.ERROR,
-                   f"broken Khmer cluster '{piece}' ({_codepoints(piece)}): {message}; "
+                   f"broken Khmer cluster '{_quoted(piece)}' ({_codepoints(piece)}): {message}; "
                    "it would print wrongly", "khmer.broken-cluster")
 
 
@@ -300,7 +310,7 @@ def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
         if len(words) >= least and odd and len(odd) * share >= len(words):
             report.add(scalar, max(0, scalar.value.find(odd[0])), Severity.ERROR,
                        f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
-                       f"('{odd[0]}'), not Unicode Khmer; retype it with a Unicode Khmer "
+                       f"('{excerpt(odd[0])}'), not Unicode Khmer; retype it with a Unicode Khmer "
                        "keyboard", "khmer.legacy-font")
             return
 
@@ -330,17 +340,18 @@ def _check_digits(report: _Reporter, scalar: _Scalar, style: str) -> None:
 def _check_order(report: _Reporter, scalar: _Scalar, changes: tuple, coeng_da: bool) -> None:
     for change in changes:
         if change.rules == ("1.3",) and not has_khmer(change.before):
-            message = (f"decomposed text '{change.before}' ({_codepoints(change.before)}); "
-                       f"write '{change.after}' ({_codepoints(change.after)})")
+            message = (f"decomposed text '{_quoted(change.before)}' "
+                       f"({_codepoints(change.before)}); "
+                       f"write '{_quoted(change.after)}' ({_codepoints(change.after)})")
         else:
-            message = (f"misordered Khmer cluster '{change.before}' "
-                       f"({_codepoints(change.before)}); write '{change.after}' "
+            message = (f"misordered Khmer cluster '{_quoted(change.before)}' "
+                       f"({_codepoints(change.before)}); write '{_quoted(change.after)}' "
                        f"({_codepoints(change.after)})")
         # Joiners (ZWJ, ZWNJ) choose glyph forms where they stand: moving one is not safe.
         safe = not any(joiner in change.before for joiner in "\u200c\u200d")
         report.add(scalar, change.start, Severity.WARNING, message, "khmer.cluster-order",
                    scalar.edit(change.start, change.end, change.after) if safe else None,
-                   f"reordered '{change.before}' to '{change.after}'")
+                   f"reordered '{_quoted(change.before)}' to '{_quoted(change.after)}'")
     # The standard spelling of many words (បណ្ដុះបណ្ដាល, the ministry's own) has coeng DA:
     # reported only for an office that asks (check_coeng_da in handouts.yaml).
     for match in re.finditer(_COENG_DA, scalar.value if coeng_da else ""):

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURES, ROOT, write_source
+from conftest import FIXTURES, write_source
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
@@ -232,6 +232,9 @@ def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, mon
     from pipeline.config import load_settings
 
     soffice_tools_or_skip()
+    # Tips that start at different words, so that line ends fall in different places: with
+    # these, LibreOffice without the joiners starts a line with ៗ (the control below). A tip
+    # may start with ៗ; that is a paragraph start, read back after its bullet.
     sentence = ("ពួកគេធ្វើការងារផ្សេងៗ ជាមួយក្រុមហ៊ុនធំ ៗ និងតូចៗ ចំណាយ ១០ ០០០រៀល ផ្លែឈើ ចេក "
                 "ស្វាយ ម្នាស់ ។ល។ ផ្ញើរបាយការណ៍ បានផលប្រយោជន៍")
     unit = sentence.split(" ")
@@ -261,6 +264,3 @@ def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, mon
     assert not {start[:1] for start in starts["joined"]} & {"ៗ", "។", "៖"}
     assert "ល។" not in starts["joined"]
 
-
-def test_root_is_the_project():
-    assert (ROOT / "pipeline" / "data" / "words.txt").is_file()

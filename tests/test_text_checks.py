@@ -301,3 +301,9 @@ def test_the_cluster_order_report_is_built_once_and_only_for_text_it_changes(tmp
     assert rules == ["khmer.cluster-order"]
     assert calls.count(True) == 1  # for កេីត only, once
     assert calls.count(False) == 3  # the cheap check, once per Khmer field
+
+
+def test_a_long_legacy_word_is_quoted_in_part(tmp_path):
+    assert _messages(tmp_path, "aB;" * 5_000 + " x y") == [
+        "x.yaml:3:5: error: 'tips' looks like legacy Limon-font text ('" + ("aB;" * 27)[:79] +
+        "…'), not Unicode Khmer; retype it with a Unicode Khmer keyboard [khmer.legacy-font]"]

@@ -713,6 +713,10 @@ def test_a_page_budget_out_of_range_is_told_so(tmp_path, budget, expected):
     ("title: Account Manager\n", "title: " + "2024-01-01" + "\n"),
     ("    - Base pay runs from {base_min} to {base_max}; the average is {average}.\n",
      "    - {" + "x" * 20_000 + "}\n"),
+    # text checks: a "cluster" of thousands of marks; a long key, repeated
+    ("  - Listen first.\n", "  - ក" + "េី" * 3_000 + "\n"),
+    ("  - Listen first.\n", "  - ក" + "្" * 3_000 + "\n"),
+    ("language: en\n", "language: en\n" + "k" * 1_000 + ": 1\n" + "k" * 1_000 + ": 2\n"),
 ])
 def test_a_diagnostic_quotes_at_most_80_characters_of_a_value(tmp_path, old, new):
     path = write_variant(tmp_path, old, new)
