@@ -59,8 +59,8 @@ def write_fair_project(folder: Path) -> list[Path]:
         # The first of everything: one page.
         return {"title": title, "title_other": title_other, "page_budget": 1,
                 "introduction": data["introduction"][:1],
-                "values": {"lead": data["values"]["lead"], "items": data["values"]["items"][:2]},
-                "career_path": data["career_path"][:1], "tips": data["tips"][:2],
+                "values": {"lead": data["values"]["lead"], "items": data["values"]["items"][:1]},
+                "career_path": data["career_path"][:1], "tips": data["tips"][:1],
                 "references": data["references"][:1],
                 "salary": dict(data["salary"], narrative=data["salary"]["narrative"][:1]),
                 **extra}

@@ -233,8 +233,7 @@ def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, mon
 
     soffice_tools_or_skip()
     # Tips that start at different words, so that line ends fall in different places: with
-    # these, LibreOffice without the joiners starts a line with ៗ (the control below). A tip
-    # may start with ៗ; that is a paragraph start, read back after its bullet.
+    # these, LibreOffice without the joiners starts a line with ៗ (the control below).
     sentence = ("ពួកគេធ្វើការងារផ្សេងៗ ជាមួយក្រុមហ៊ុនធំ ៗ និងតូចៗ ចំណាយ ១០ ០០០រៀល ផ្លែឈើ ចេក "
                 "ស្វាយ ម្នាស់ ។ល។ ផ្ញើរបាយការណ៍ បានផលប្រយោជន៍")
     unit = sentence.split(" ")
