@@ -117,7 +117,7 @@ def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutRe
 
     started = time.perf_counter()
     loaded = [load_source(path, display) for path, display, _ in task.sources]
-    handouts, diagnostics = validate_sources(loaded)
+    handouts, diagnostics = validate_sources(loaded, settings)
     valid = {handout.source: handout for handout in handouts}
     results = []
     for path, display, date in task.sources:
@@ -434,7 +434,10 @@ def check(files: Sequence[Path], display: Callable[[Path], str] = str,
     tasks = [_Task(tuple((path, display(path), None) for path in group), (), (), False)
              for group in by_name.values()]
     diagnostics: list[Diagnostic] = []
-    _run_tasks(tasks, Settings(), jobs, False, Path(),
+    from .config import load_settings
+
+    # handouts.yaml says which optional checks run (check_coeng_da).
+    _run_tasks(tasks, load_settings(), jobs, False, Path(),
                lambda result: diagnostics.extend(result.diagnostics),
                pool_from=_CHECK_POOL_FROM)
     return sorted(diagnostics, key=Diagnostic.sort_key)
