@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from . import schema
+
 # Longest piece of a source that a message quotes: a diagnostic stays one readable line even
 # when the value is a pasted page (one line once reached 20,000 characters).
 MAX_EXCERPT = 80
@@ -56,28 +58,8 @@ class Diagnostic:
 # --- what the author wrote -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Term:
-    term: str
-    explanation: str
-
-
-@dataclass(frozen=True)
-class TermList:
-    lead: str
-    items: tuple[Term, ...]
-
-
-@dataclass(frozen=True)
-class Salary:
-    currency: str
-    period: str
-    country: str
-    base_min: float
-    base_max: float
-    average: float
-    top: float | None
-    narrative: tuple[str, ...]
+class _SalaryFigures:
+    """What a salary can say about itself (a base of the Salary dataclass)."""
 
     def figures(self) -> dict[str, float]:
         """Return the named figures that a narrative may refer to."""
@@ -87,33 +69,15 @@ class Salary:
         return named
 
 
-@dataclass(frozen=True)
-class Reference:
-    publisher: str
-    title: str
-    date: str  # a year, an ISO date, or "n.d."
-    url: str
-
-
-@dataclass(frozen=True)
-class Handout:
-    """One career handout as written in its source file."""
-
-    id: str
-    language: str
-    title: str
-    title_other: str | None
-    introduction: tuple[str, ...]
-    values: TermList
-    career_path: tuple[str, ...]
-    salary: Salary
-    tips: tuple[str, ...]
-    references: tuple[Reference, ...]
-    labels: dict[str, str]
-    page_budget: int
-    more_info_url: str | None
-    digits: str  # "latin" or "khmer"
-    source: Path
+# Made from the declarations in schema.py, the one place the source format is stated: a
+# field declared there is a field here, with its type and default.
+AUTHOR_CLASSES = schema.dataclasses_for(schema.HANDOUT, bases={"Salary": _SalaryFigures},
+                                 extra={"Handout": [("source", Path)]})
+Term = AUTHOR_CLASSES["Term"]  # term, explanation
+TermList = AUTHOR_CLASSES["TermList"]  # lead, items
+Salary = AUTHOR_CLASSES["Salary"]  # currency, period, country, base_min, base_max, average, ...
+Reference = AUTHOR_CLASSES["Reference"]  # publisher, title, date, url
+Handout = AUTHOR_CLASSES["Handout"]  # one career handout as written in its source file
 
 
 # --- what the reader sees --------------------------------------------------------------------

@@ -1,14 +1,21 @@
 """The source format, declared once as data.
 
-The validator walks sources against these declarations, and `make schema` turns the same
-declarations into the JSON Schema that editors use; a test keeps the two in step.
+Each field is declared here once, with its type, whether it is required and its default,
+the script its text is in, and its help text. Everything else follows from that: the
+validator walks sources against these declarations and fills in the defaults; the
+dataclasses the stages pass (model.Handout and its parts) are made from them; the Khmer text
+checks take each field's script from them; and `make schema` turns them into the JSON
+Schema (with defaults and descriptions) that editors use. Adding a field is one declaration
+here, plus the template lines that show it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "handout.schema.json"
 SCHEMA_ID = "https://khmer-handouts.invalid/schema/handout.schema.json"
@@ -25,6 +32,13 @@ LABEL_KEYS = (
 )
 
 
+# The script a text field is written in, for the Khmer checks:
+LANGUAGE = "language"  # the handout's language (Khmer in a Khmer handout)
+OTHER = "other"  # the other language (the English title of a Khmer handout)
+LATIN = "latin"  # Latin whatever the handout's language (citations, web addresses)
+CODE = "code"  # a code or a date: checked by its pattern, not as prose
+
+
 @dataclass(frozen=True)
 class Text:
     description: str
@@ -32,11 +46,15 @@ class Text:
     pattern_hint: str = ""
     max_length: int | None = None
     keep_spaces: bool = False  # taken as written (a separator such as ": "), not stripped
+    script: str = LANGUAGE
+    placeholders: bool = False  # may hold {base_min} and the like, filled in by the build
 
 
 @dataclass(frozen=True)
 class Date(Text):
     """A year, year-month or ISO date that must exist in the calendar, or n.d."""
+
+    script: str = CODE
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class Url:
     description: str
     max_length: int = 2000  # what every browser and server takes
     too_long_hint: str = "use a shorter address"
+    script: str = LATIN
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,7 @@ class Integer:
 class Choice:
     description: str
     choices: tuple[str, ...]
+    script: str = CODE
 
 
 @dataclass(frozen=True)
@@ -76,12 +96,14 @@ class Object:
     description: str
     fields: dict[str, Field]
     name: str  # how messages call it: "handout", "salary", ...
+    model: str | None = None  # the dataclass made from it (model.py); None: a plain dict
 
 
 @dataclass(frozen=True)
 class Field:
     spec: Spec
     required: bool = True
+    default: Any = None  # the value of an optional field a source leaves out
 
 
 Spec = Text | Date | Url | Number | Integer | Choice | ListOf | Object
@@ -95,43 +117,48 @@ PARAGRAPHS = ListOf("Paragraphs, one list item each.", Text("A paragraph."))
 TERM = Object("A term and its explanation.", {
     "term": Field(Text("The term, shown in bold.")),
     "explanation": Field(Text("What the term means for this career.")),
-}, name="values item")
+}, name="values item", model="Term")
 
 SALARY = Object("Salary figures, written once as numbers, and the sentences about them.", {
     "currency": Field(Text("ISO 4217 currency code, e.g. USD or KHR.", pattern=r"[A-Z]{3}",
-                           pattern_hint="three capital letters such as USD")),
+                           pattern_hint="three capital letters such as USD", script=CODE)),
     "period": Field(Choice("What one figure is paid for.", PERIODS)),
     "country": Field(Text("ISO 3166 country code the figures are from, e.g. US or KH.",
-                          pattern=r"[A-Z]{2}", pattern_hint="two capital letters such as KH")),
+                          pattern=r"[A-Z]{2}", pattern_hint="two capital letters such as KH",
+                          script=CODE)),
     "base_min": Field(Number("Lowest base salary.")),
     "base_max": Field(Number("Highest base salary.")),
     "average": Field(Number("Average salary.")),
     "top": Field(Number("What top earners make (at least the maximum)."), required=False),
     "narrative": Field(ListOf(
         "Paragraphs about the salary; {base_min}, {base_max}, {average} and {top} are "
-        "replaced by the formatted figures.", Text("A paragraph."))),
-}, name="salary")
+        "replaced by the formatted figures.", Text("A paragraph.", placeholders=True))),
+}, name="salary", model="Salary")
 
 REFERENCE = Object("A cited source.", {
-    "publisher": Field(Text("Who published it, e.g. Glassdoor.")),
-    "title": Field(Text("Title of the page or article.")),
+    "publisher": Field(Text("Who published it, e.g. Glassdoor.", script=LATIN)),
+    "title": Field(Text("Title of the page or article.", script=LATIN)),
     "date": Field(Date("Year, ISO date, or n.d. when undated.",
                        pattern=r"n\.d\.|\d{4}(-\d{2}(-\d{2})?)?",
                        pattern_hint="a year, an ISO date (2024-05-01) or n.d.")),
     "url": Field(Url("Where to read it (http or https).")),
-}, name="reference")
+}, name="reference", model="Reference")
+
+DEFAULT_PAGE_BUDGET = 2
 
 HANDOUT = Object("One career handout.", {
     "id": Field(Text("Short name of the handout; the file must be named <id>.yaml.",
                      pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
                      pattern_hint="lower-case letters, digits and single hyphens",
-                     max_length=64)),
+                     max_length=64, script=CODE)),
     "language": Field(Choice("Language of the handout's text.", LANGUAGES)),
     "title": Field(Text("The career's name in the handout's language.")),
-    "title_other": Field(Text("The career's name in the other language."), required=False),
-    "page_budget": Field(Integer("Pages the handout may use (2 = one duplex sheet).", 1, 12),
+    "title_other": Field(Text("The career's name in the other language.", script=OTHER),
                          required=False),
-    "digits": Field(Choice("Digits used for salary figures.", DIGIT_STYLES), required=False),
+    "page_budget": Field(Integer("Pages the handout may use (2 = one duplex sheet).", 1, 12),
+                         required=False, default=DEFAULT_PAGE_BUDGET),
+    "digits": Field(Choice("Digits used for salary figures.", DIGIT_STYLES), required=False,
+                    default="latin"),
     "more_info_url": Field(Url("Web page the QR code points to.",
                                max_length=QR_URL_MAX_LENGTH,
                                too_long_hint="a longer one makes a QR code too fine to scan "
@@ -140,17 +167,17 @@ HANDOUT = Object("One career handout.", {
     "labels": Field(Object("Headings that replace the language's defaults.", {
         key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
                    required=False) for key in LABEL_KEYS
-    }, name="labels"), required=False),
+    }, name="labels"), required=False, default={}),
     "introduction": Field(PARAGRAPHS),
     "values": Field(Object("Values, traits and skills.", {
         "lead": Field(Text("The sentence that introduces the list.")),
         "items": Field(ListOf("Term and explanation pairs.", TERM)),
-    }, name="values")),
+    }, name="values", model="TermList")),
     "career_path": Field(PARAGRAPHS),
     "salary": Field(SALARY),
     "tips": Field(ListOf("Tips for success, one per item.", Text("A tip."))),
     "references": Field(ListOf("Cited sources.", REFERENCE)),
-}, name="handout")
+}, name="handout", model="Handout")
 
 
 def _json(spec: Spec) -> dict:
@@ -186,14 +213,92 @@ def _json(spec: Spec) -> dict:
             return {"type": "array", "minItems": spec.min_items, "items": _json(spec.item),
                     "description": spec.description}
         case Object():
+            properties = {}
+            for name, field in spec.fields.items():
+                properties[name] = _json(field.spec)
+                if field.default is not None:  # editors show it on hover, and offer it
+                    properties[name]["default"] = field.default
             return {
                 "type": "object",
                 "description": spec.description,
-                "properties": {name: _json(f.spec) for name, f in spec.fields.items()},
+                "properties": properties,
                 "required": [name for name, f in spec.fields.items() if f.required],
                 "additionalProperties": False,
             }
     raise TypeError(spec)
+
+
+# --- the dataclasses -------------------------------------------------------------------------
+
+
+def _python_type(spec: Spec, classes: dict[str, type]) -> Any:
+    match spec:
+        case Number():
+            return float
+        case Integer():
+            return int
+        case ListOf():
+            return tuple[_python_type(spec.item, classes), ...]
+        case Object() if spec.model:
+            return classes[spec.model]
+        case Object():
+            return dict[str, str]
+    return str
+
+
+def dataclasses_for(spec: Object, bases: dict[str, type] | None = None,
+                    extra: dict[str, list[tuple[str, type]]] | None = None) -> dict[str, type]:
+    """Make a frozen dataclass for spec and every object in it that names a model.
+
+    Optional fields take their declared default. `bases` gives a class its methods (the
+    salary's `figures`); `extra` adds fields a source does not hold (the handout's path).
+    Return the classes by name.
+    """
+    classes: dict[str, type] = {}
+
+    def make(object_spec: Object) -> None:
+        for field in object_spec.fields.values():
+            inner = field.spec.item if isinstance(field.spec, ListOf) else field.spec
+            if isinstance(inner, Object) and inner.model and inner.model not in classes:
+                make(inner)
+        # Required fields first, in declared order (so Term(term, explanation) reads as
+        # written), then the optional ones with their defaults, then the extras, by keyword.
+        required, optional = [], []
+        for name, field in object_spec.fields.items():
+            kind = _python_type(field.spec, classes)
+            if field.required:
+                required.append((name, kind))
+            elif isinstance(field.default, dict):
+                optional.append((name, kind, dataclasses.field(default_factory=dict)))
+            else:
+                optional.append((name, kind | None if field.default is None else kind,
+                                 dataclasses.field(default=field.default)))
+        extras = [(name, kind, dataclasses.field(kw_only=True))
+                  for name, kind in (extra or {}).get(object_spec.model, [])]
+        base = (bases or {}).get(object_spec.model)
+        made = dataclasses.make_dataclass(
+            object_spec.model, required + optional + extras, bases=(base,) if base else (),
+            frozen=True)
+        made.__module__ = "pipeline.model"  # where it lives, for pickling to the workers
+        made.__doc__ = object_spec.description
+        classes[object_spec.model] = made
+
+    make(spec)
+    return classes
+
+
+def instantiate(spec: Spec, value: Any, classes: dict[str, type], **extra: Any) -> Any:
+    """Return a validated value as the dataclasses of `classes` (optional fields defaulted)."""
+    match spec:
+        case ListOf():
+            return tuple(instantiate(spec.item, item, classes) for item in value)
+        case Object() if spec.model:
+            return classes[spec.model](**{
+                name: instantiate(field.spec, value[name], classes)
+                for name, field in spec.fields.items() if name in value}, **extra)
+        case Object():
+            return dict(value)
+    return value
 
 
 def json_schema() -> dict:

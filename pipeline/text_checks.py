@@ -16,16 +16,11 @@ from pathlib import Path
 import pheasa
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import schema
 from .fonts import glyph_problems
 from .khmer import has_khmer, invisible_only, script_runs
 from .load import CONTROL_CHARACTERS, LoadedSource, line_starts
 from .model import Diagnostic, Severity, excerpt
-
-# Fields whose text is Khmer in a Khmer handout; the others (English title, citations, web
-# addresses, codes) are Latin by design.
-_LATIN_FIELDS = {"title_other", "publisher", "title@references", "date", "url",
-                 "more_info_url", "id", "language", "currency", "country", "period", "digits"}
-_NOT_TEXT = {"id", "language", "currency", "country", "period", "digits", "date"}
 
 # Invisible characters: the build inserts its own word breaks, and the others hide in text.
 _INVISIBLE = {"\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
@@ -100,10 +95,14 @@ def _quoted(text: str) -> str:
 class _Scalar:
     """A text value and where each of its characters stands in the file."""
 
-    def __init__(self, node: ScalarNode, file_text: str, field: str) -> None:
+    def __init__(self, node: ScalarNode, file_text: str, field: str,
+                 spec: schema.Spec | None) -> None:
         self.node = node
         self.value = node.value
         self.field = field
+        # What schema.py declares of the field (None under a key it does not know).
+        self.script = getattr(spec, "script", schema.LANGUAGE)
+        self.placeholders = getattr(spec, "placeholders", False)
         # Align with the text as parsed: the loader blanked control characters to spaces.
         raw = CONTROL_CHARACTERS.sub(" ", file_text[node.start_mark.index:node.end_mark.index])
         self.positions = self._align(raw, node.start_mark.index)
@@ -151,18 +150,21 @@ class _Scalar:
         return Edit(self.positions[start], self.positions[end - 1] + 1, replacement)
 
 
-def _scalars(node: Node, file_text: str, field: str = "", parent: str = "") -> Iterator[_Scalar]:
-    """Yield every text value of the tree with its field name."""
+def _scalars(node: Node, file_text: str, spec: schema.Spec | None = schema.HANDOUT,
+             field: str = "") -> Iterator[_Scalar]:
+    """Yield every text value of the tree with its field name and its declaration."""
     if isinstance(node, MappingNode):
+        fields = spec.fields if isinstance(spec, schema.Object) else {}
         for key, value in node.value:
             name = key.value if isinstance(key, ScalarNode) else ""
-            yield from _scalars(value, file_text, name, field or parent)
+            inner = fields[name].spec if name in fields else None
+            yield from _scalars(value, file_text, inner, name)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _scalars(item, file_text, field, field)
+            yield from _scalars(item, file_text,
+                                spec.item if isinstance(spec, schema.ListOf) else None, field)
     elif isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str" and node.value:
-        yield _Scalar(node, file_text, f"{field}@{parent}" if field == "title" and parent
-                      else field)
+        yield _Scalar(node, file_text, field, spec)
 
 
 class _Reporter:
@@ -202,9 +204,12 @@ def check_text(loaded: LoadedSource, file_text: str, coeng_da: bool = False) -> 
     khmer_handout = _top_level(loaded.root, "language", "km") == "km"
     digits = _top_level(loaded.root, "digits", "latin")
     for scalar in _scalars(loaded.root, file_text):
-        if scalar.field in _NOT_TEXT or invisible_only(scalar.value):
+        if scalar.script == schema.CODE or invisible_only(scalar.value):
             continue  # codes are checked by the validator, and so is empty text
-        khmer_field = khmer_handout and scalar.field not in _LATIN_FIELDS
+        # Khmer by declaration: the handout's language in a Khmer handout, the other
+        # language (its Khmer title) in an English one.
+        khmer_field = (scalar.script == schema.LANGUAGE and khmer_handout) or \
+            (scalar.script == schema.OTHER and not khmer_handout)
         circles = _check_glyphs(report, scalar)
         changes = _order_changes(scalar.value) if has_khmer(scalar.value) else ()
         if has_khmer(scalar.value):
@@ -218,7 +223,7 @@ def check_text(loaded: LoadedSource, file_text: str, coeng_da: bool = False) -> 
         _check_spacing(report, scalar)
         _check_invisible(report, scalar)
         _check_bidi(report, scalar)
-        if scalar.field != "narrative":
+        if not scalar.placeholders:
             _check_placeholders(report, scalar)
     report.findings.sort(key=lambda f: f.diagnostic.sort_key())
     return report.findings
@@ -309,7 +314,7 @@ def _check_legacy(report: _Reporter, scalar: _Scalar) -> None:
         odd = [w for w in words if _looks_like_limon(w)]
         if len(words) >= least and odd and len(odd) * share >= len(words):
             report.add(scalar, max(0, scalar.value.find(odd[0])), Severity.ERROR,
-                       f"'{scalar.field.split('@')[0]}' looks like legacy Limon-font text "
+                       f"'{scalar.field}' looks like legacy Limon-font text "
                        f"('{excerpt(odd[0])}'), not Unicode Khmer; retype it with a Unicode Khmer "
                        "keyboard", "khmer.legacy-font")
             return

@@ -29,10 +29,10 @@ from . import schema
 from .config import Settings, load_labels, load_settings
 from .khmer import invisible_only
 from .load import CONTROL_CHARACTERS, LINE_END, LoadedSource
-from .model import Diagnostic, Handout, Reference, Salary, Severity, Term, TermList, excerpt
+from .model import AUTHOR_CLASSES, Diagnostic, Handout, Severity, excerpt
 from .text_checks import check_text
 
-DEFAULT_PAGE_BUDGET = 2
+DEFAULT_PAGE_BUDGET = schema.DEFAULT_PAGE_BUDGET
 
 # ISO 4217 currency codes in use.
 _ISO_4217_CODES = """
@@ -544,29 +544,8 @@ def _named_after(loaded: LoadedSource, handout_id: str) -> bool:
 
 
 def _handout(values: dict, source: Path) -> Handout:
-    salary = values["salary"]
-    return Handout(
-        id=values["id"],
-        language=values["language"],
-        title=values["title"],
-        title_other=values.get("title_other"),
-        introduction=tuple(values["introduction"]),
-        values=TermList(values["values"]["lead"],
-                        tuple(Term(**item) for item in values["values"]["items"])),
-        career_path=tuple(values["career_path"]),
-        salary=Salary(
-            currency=salary["currency"], period=salary["period"], country=salary["country"],
-            base_min=salary["base_min"], base_max=salary["base_max"],
-            average=salary["average"], top=salary.get("top"),
-            narrative=tuple(salary["narrative"])),
-        tips=tuple(values["tips"]),
-        references=tuple(Reference(**ref) for ref in values["references"]),
-        labels=dict(values.get("labels", {})),
-        page_budget=values.get("page_budget", DEFAULT_PAGE_BUDGET),
-        more_info_url=values.get("more_info_url"),
-        digits=values.get("digits", "latin"),
-        source=source,
-    )
+    """Return the valid values as a Handout, optional fields given their declared defaults."""
+    return schema.instantiate(schema.HANDOUT, values, AUTHOR_CLASSES, source=source)
 
 
 def _validate(loaded: LoadedSource,

@@ -81,3 +81,68 @@ def test_blank_text_is_rejected_by_the_schema():
     data = yaml.safe_load((BAD / "minimal.yaml").read_text(encoding="utf-8"))
     data["title"] = "   "
     assert [e.validator for e in validator().iter_errors(data)] == ["pattern"]
+
+
+# --- one declaration per field ---------------------------------------------------------------
+
+
+def test_the_handout_dataclass_is_the_declared_fields():
+    import dataclasses
+
+    from pipeline.model import Handout, Salary
+
+    declared = list(schema.HANDOUT.fields)
+    assert sorted(f.name for f in dataclasses.fields(Handout)) == sorted([*declared, "source"])
+    assert sorted(f.name for f in dataclasses.fields(Salary)) == sorted(
+        schema.HANDOUT.fields["salary"].spec.fields)
+
+
+def test_optional_fields_take_their_declared_defaults_everywhere(tmp_path):
+    from pipeline.load import load_source
+    from pipeline.validate import validate_sources
+
+    source = tmp_path / "minimal.yaml"
+    source.write_text((BAD / "minimal.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    handouts, diagnostics = validate_sources([load_source(source)])
+    assert handouts, [str(d) for d in diagnostics]
+    properties = schema.json_schema()["properties"]
+    for name, field in schema.HANDOUT.fields.items():
+        if field.default is not None:
+            assert getattr(handouts[0], name) == field.default, name
+            assert properties[name]["default"] == field.default, name
+        assert properties[name]["description"], name  # editors show it on hover
+    assert properties["page_budget"]["default"] == 2
+    assert properties["digits"]["default"] == "latin"
+
+
+def test_a_new_field_is_one_declaration(monkeypatch):
+    """Declare a field: the dataclass, the defaults, the JSON Schema and the checks follow."""
+    from pipeline.load import LoadedSource
+    from pipeline.text_checks import check_text
+
+    fields = dict(schema.HANDOUT.fields)
+    fields["motto"] = schema.Field(schema.Text("A motto in the handout's language."),
+                                   required=False, default="")
+    handout = schema.Object(schema.HANDOUT.description, fields, name="handout",
+                            model="Handout")
+    classes = schema.dataclasses_for(handout, extra={"Handout": []})
+    assert "motto" in classes["Handout"].__dataclass_fields__
+    assert schema._json(handout)["properties"]["motto"] == {
+        "type": "string", "minLength": 1, "description": "A motto in the handout's language.",
+        "pattern": r"\S", "default": ""}
+    # The Khmer checks read its script from the declaration: Limon text is found there.
+    monkeypatch.setattr(schema, "HANDOUT", handout)
+    text = "language: km\nmotto: GñkRKb;RKgKNnI\n"
+    root = yaml.compose(text)
+    loaded = LoadedSource(Path("x.yaml"), "x.yaml", root, [], text)
+    assert [f.diagnostic.rule for f in check_text(loaded, text)] == ["khmer.legacy-font"]
+
+
+def test_the_other_languages_title_is_checked_as_khmer_in_an_english_handout():
+    from pipeline.load import LoadedSource
+    from pipeline.text_checks import check_text
+
+    for language, expected in (("en", ["khmer.legacy-font"]), ("km", [])):
+        text = f"language: {language}\ntitle_other: GñkRKb;RKgKNnI\n"
+        loaded = LoadedSource(Path("x.yaml"), "x.yaml", yaml.compose(text), [], text)
+        assert [f.diagnostic.rule for f in check_text(loaded, text)] == expected, language
