@@ -64,6 +64,7 @@ class Labels:
 
     text: dict[str, str]
     countries: dict[str, str]
+    months: tuple[str, ...] = ()  # January to December, for dates as printed
 
     def __getitem__(self, key: str) -> str:
         return self.text[key]
@@ -137,7 +138,10 @@ def load_labels(language: str, overrides: dict[str, str] | None = None) -> Label
         raise SetupError(f"{path}: missing labels: {', '.join(missing)}")
     text = {key: str(data[key]) for key in LABEL_KEYS}
     text.update(overrides or {})
-    return Labels(text, dict(data.get("countries") or {}))
+    months = tuple(str(m) for m in data.get("months") or ())
+    if len(months) != 12:
+        raise SetupError(f"{path}: 'months' must name the twelve months, January first")
+    return Labels(text, dict(data.get("countries") or {}), months)
 
 
 def build_timestamp() -> datetime | None:

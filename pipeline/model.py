@@ -163,6 +163,7 @@ class Document:
     subject: str
     keywords: tuple[str, ...]
     created: str | None  # ISO 8601 in UTC, from SOURCE_DATE_EPOCH; None: write no date
+    updated: str | None = None  # when the content was last reviewed (2026-11 or 2026-11-30)
 
     def texts(self):
         """Yield every string the reader sees, in reading order."""

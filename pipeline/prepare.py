@@ -12,6 +12,7 @@ from datetime import datetime
 from .config import Labels, Settings, build_timestamp, load_labels
 from .khmer import (
     bind_marks,
+    has_khmer,
     insert_word_breaks,
     keep_last_words_together,
     to_khmer_digits,
@@ -79,8 +80,27 @@ def _facts(handout: Handout, labels: Labels, wrap) -> tuple[Fact, ...]:
     if salary.top is not None:
         facts.append((labels["top_earners"], f"{money(salary.top)}+ {period}"))
     facts.append((labels["country"], labels.countries.get(salary.country, salary.country)))
+    def digits(text: str) -> str:  # years, in the handout's digits
+        return to_khmer_digits(text) if handout.digits == "khmer" else text
+
+    if salary.source:
+        year = f", {digits(str(salary.year))}" if salary.year else ""
+        facts.append((labels["salary_source"], salary.source + year))
+    # What a student also looks for, each when the source gives it.
+    for key in ("education", "experience", "training", "outlook"):
+        if getattr(handout, key):
+            facts.append((labels[key], getattr(handout, key)))
+    if handout.updated:
+        facts.append((labels["updated"], digits(month_and_year(handout.updated, labels))))
     # Word breaks here too: on A5 and in Word these short lines wrap as well.
     return tuple(Fact(wrap(label), wrap(value)) for label, value in facts)
+
+
+def month_and_year(date: str, labels: Labels) -> str:
+    """Return an ISO year-month (or date) as printed: 'June 2026', 'ខែមិថុនា ឆ្នាំ2026'."""
+    year, month = date.split("-")[:2]
+    name = labels.months[int(month) - 1]
+    return f"ខែ{name} ឆ្នាំ{year}" if has_khmer(name) else f"{name} {year}"
 
 
 def _first_sentence(paragraph: str) -> str:
@@ -149,4 +169,5 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
         subject=_first_sentence(handout.introduction[0]),
         keywords=tuple(keywords),
         created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
+        updated=handout.updated,
     )

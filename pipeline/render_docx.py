@@ -20,7 +20,7 @@ import struct
 import uuid
 import zipfile
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -538,6 +538,9 @@ def _core_properties(document, doc: Document) -> None:
         when = datetime.fromisoformat(doc.created.replace("Z", "+00:00"))
         properties.created = when
         properties.modified = when
+    if doc.updated:  # when its content was last reviewed, as in the PDF
+        year, month, *day = (int(part) for part in doc.updated.split("-"))
+        properties.modified = datetime(year, month, day[0] if day else 1, tzinfo=UTC)
 
 
 APPLICATION = "khmer-handouts"

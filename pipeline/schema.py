@@ -29,6 +29,7 @@ LABEL_KEYS = (
     "introduction", "values", "career_path", "salary", "tips", "references",
     "facts", "salary_range", "average", "top_earners", "country",
     "per_year", "per_month", "per_hour", "term_separator", "page", "more_info",
+    "education", "experience", "training", "outlook", "salary_source", "updated",
 )
 
 
@@ -130,6 +131,9 @@ SALARY = Object("Salary figures, written once as numbers, and the sentences abou
     "base_max": Field(Number("Highest base salary.")),
     "average": Field(Number("Average salary.")),
     "top": Field(Number("What top earners make (at least the maximum)."), required=False),
+    "source": Field(Text("Where the figures come from, as the quick facts name it, e.g. "
+                         "Glassdoor or the National Employment Agency."), required=False),
+    "year": Field(Integer("The year the figures are from.", 1990, 2100), required=False),
     "narrative": Field(ListOf(
         "Paragraphs about the salary; {base_min}, {base_max}, {average} and {top} are "
         "replaced by the formatted figures.", Text("A paragraph.", placeholders=True))),
@@ -168,6 +172,19 @@ HANDOUT = Object("One career handout.", {
         key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
                    required=False) for key in LABEL_KEYS
     }, name="labels"), required=False, default={}),
+    # What a student also looks for (as in the quick facts of the US Occupational Outlook
+    # Handbook): each shown in the quick facts when given.
+    "education": Field(Text("Typical education to enter the career, as a short phrase."),
+                       required=False),
+    "experience": Field(Text("Work experience needed, as a short phrase."), required=False),
+    "training": Field(Text("On-the-job training, as a short phrase."), required=False),
+    "outlook": Field(Text("Job outlook, as a short phrase (growing, stable, ...)."),
+                     required=False),
+    "updated": Field(Date("When the content was last reviewed: a year-month or a date; "
+                          "printed as the month and year, and written into the metadata.",
+                          pattern=r"\d{4}-\d{2}(-\d{2})?",
+                          pattern_hint="a year-month (2026-11) or a date (2026-11-30)"),
+                     required=False),
     "introduction": Field(PARAGRAPHS),
     "values": Field(Object("Values, traits and skills.", {
         "lead": Field(Text("The sentence that introduces the list.")),

@@ -68,3 +68,50 @@ def test_every_currency_symbol_is_in_the_bundled_fonts():
 
     assert [symbol for symbol, _ in _CURRENCY_SYMBOLS.values() if glyph_problems(symbol)] == []
     assert format_figure(1200, "THB") == "1,200 THB"
+
+
+def test_what_a_student_looks_for_is_in_the_quick_facts_when_given(source_copy):
+    example = SHIPPED_SOURCE.parent / "software-developer.yaml"
+    facts = [(f.label, f.value) for f in _document(example).facts]
+    assert facts[-6:] == [
+        ("Salary source", "US Bureau of Labor Statistics, 2024"),
+        ("Education", "Bachelor's degree in computer science or a related field"),
+        ("Experience", "None to enter; a portfolio of projects helps"),
+        ("Training", "On the job, alongside experienced developers"),
+        ("Job outlook", "Growing much faster than average"),
+        ("Updated", "November 2026")]
+    assert _document(example).updated == "2026-11"
+    # None of them in the seed: no empty rows.
+    assert [f.label.replace(ZWSP, "") for f in _document().facts] == [
+        "ប្រាក់ខែគោល", "ប្រាក់ខែមធ្យម", "អ្នករកបានខ្ពស់បំផុត", "ប្រទេស"]
+    # In a Khmer handout with Khmer digits: Khmer month names and digits.
+    khmer = source_copy({"updated": "2026-06-15", "digits": "khmer",
+                         "salary": {**_raw(SHIPPED_SOURCE)["salary"], "source": "Glassdoor",
+                                    "year": 2025}})
+    facts = {f.label.replace(ZWSP, ""): f.value.replace(ZWSP, "") for f in _document(khmer).facts}
+    assert facts["ធ្វើបច្ចុប្បន្នភាព"] == "ខែមិថុនា ឆ្នាំ២០២៦"
+    assert facts["ប្រភពប្រាក់ខែ"] == "Glassdoor, ២០២៥"
+
+
+def _raw(path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_the_review_date_is_the_documents_modified_date_in_pdf_and_docx(tmp_path):
+    import io
+
+    import docx
+    import pypdf
+
+    from pipeline.build import build
+
+    example = SHIPPED_SOURCE.parent / "software-developer.yaml"
+    report = build([example], ["pdf", "docx"], load_settings(), tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    pdf = pypdf.PdfReader(tmp_path / "pdf" / "software-developer.pdf")
+    assert pdf.metadata["/ModDate"].startswith("D:202611")
+    properties = docx.Document(io.BytesIO(
+        (tmp_path / "docx" / "software-developer.docx").read_bytes())).core_properties
+    assert (properties.modified.year, properties.modified.month) == (2026, 11)

@@ -61,7 +61,7 @@ EXPECTED: dict[str, list[str]] = {
         "schema-unknown-key.yaml:6:1: error: unknown key 'title_othr' in the handout; "
         "did you mean 'title_other'? [schema.unknown-key]",
         "schema-unknown-key.yaml:24:3: error: unknown key 'bonus' in 'salary'; expected one of: "
-        "currency, period, country, base_min, base_max, average, top, narrative "
+        "currency, period, country, base_min, base_max, average, top, source, year, narrative "
         "[schema.unknown-key]",
     ],
     "schema-required.yaml": [
@@ -422,7 +422,8 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
     ("title: Account Manager\n", "title: Account Manager\n" + "x" * 60 + ": 1\n",
      "minimal.yaml:6:1: error: unknown key '" + "x" * 39 + "…' in the handout; expected one "
      "of: id, language, title, title_other, page_budget, digits, more_info_url, labels, "
-     "introduction, values, career_path, salary, tips, references [schema.unknown-key]"),
+     "education, experience, training, outlook, updated, introduction, values, career_path, "
+     "salary, tips, references [schema.unknown-key]"),
     ("  country: US\n", "  country: ZZ\n",
      "minimal.yaml:18:12: warning: country 'ZZ' has no name in templates/labels/en.yaml, so "
      "the quick facts show the code 'ZZ'; add it there [salary.country]"),
@@ -564,7 +565,8 @@ def test_repeated_mistakes_are_reported_once(tmp_path):
         "minimal.yaml:24:7: error: unknown placeholder '{low}' in 'narrative' item 1; use one "
         "of {base_min}, {base_max}, {average}, {top} [salary.placeholder]",
         "minimal.yaml:25:3: error: unknown key 'bonus' in 'salary'; expected one of: currency, "
-        "period, country, base_min, base_max, average, top, narrative [schema.unknown-key]",
+        "period, country, base_min, base_max, average, top, source, year, narrative "
+        "[schema.unknown-key]",
         "minimal.yaml:26:3: error: duplicate key 'bonus' (first defined on line 25) "
         "[yaml.duplicate-key]",
     ]
