@@ -28,7 +28,7 @@ endif
 # output/.build/), renders only that in a pool of JOBS workers, and removes the outputs of a
 # source that is gone; make only says which formats. The formats are the pipeline's writers
 # (pipeline/writers/); `make pdf docx` and `make all` prepare each source once for both.
-WRITERS   := pdf print docx
+WRITERS   := pdf print docx site
 JOBS      ?=
 ASKED     := $(filter $(WRITERS),$(MAKECMDGOALS)) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
 comma     := ,
@@ -80,6 +80,8 @@ print: outputs ## Build press versions with 3 mm bleed and crop marks in output/
 	@:
 docx: outputs ## Build editable output/docx/<id>.docx for every source
 	@:
+site: outputs ## Build the web site in output/site/ (with the PDF and DOCX it offers)
+	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
 
@@ -108,6 +110,7 @@ bench: $(VENV_STAMP) ## Measure batch rendering speed (medians of BENCH_RUNS run
 
 clean: ## Remove generated outputs
 	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
+		$(OUTPUT_DIR)/site \
 		$(OUTPUT_DIR)/.build
 
 distclean: clean ## Remove outputs and the virtual environment

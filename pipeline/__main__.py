@@ -121,6 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                    strict=args.strict)
     for path in report.removed:
         _say(f"removed {_display(path)}: its source is gone")
+    _print_summaries(report.finished, args.out, quiet)
     _print_diagnostics(report.diagnostics)
     errors = sum(1 for d in report.diagnostics if d.is_error)
     warnings = len(report.diagnostics) - errors
@@ -135,6 +136,17 @@ def cmd_build(args: argparse.Namespace) -> int:
          f"{report.up_to_date} up to date, {_plural(errors, 'error')}, "
          f"{_plural(warnings, 'warning')} in {seconds:.1f} s")
     return 1 if report.failed else 0
+
+
+def _print_summaries(finished: Sequence[str], out_dir: Path, quiet: bool) -> None:
+    """Print what the writers that finished a set say about it (a site's page weights)."""
+    from . import writers
+
+    if quiet:
+        return
+    for name in finished:
+        for line in writers.get(name).summary(out_dir):
+            _say(line)
 
 
 def _formats(text: str) -> list[str]:

@@ -72,6 +72,10 @@ class Writer:
         """Return the files that span the whole set, relative to the output folder."""
         return {}
 
+    def summary(self, out_dir: Path) -> list[str]:
+        """Return lines for the build summary about what `finish` made (page weights, say)."""
+        return []
+
     @property
     def finishes(self) -> bool:
         return type(self).finish is not Writer.finish
@@ -109,7 +113,7 @@ def get(name: str) -> Writer:
 # The writer modules, in the order `make help` and `--help` list them. Importing one
 # registers its writers; they import their renderers lazily, so listing the formats never
 # loads WeasyPrint.
-MODULES = ("pdf", "docx")
+MODULES = ("pdf", "docx", "site")
 
 
 def _load_all() -> None:
