@@ -90,7 +90,14 @@ outputs: $(VENV_STAMP)
 	@$(RUN) build --formats $(FORMATS) --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) \
 		--out $(OUTPUT_DIR) $(JOBS_FLAG) $(STRICT_FLAG) $(SOURCES_DIR)
 
-test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
+# axe-core, the accessibility checker the browser tests inject into the site's pages, comes
+# from the npm registry at the version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error \
+		&& touch $@; else echo "npm not found: the accessibility test will skip"; fi
+
+test: $(VENV_STAMP) $(AXE) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
 	$(VENV)/bin/ruff check pipeline tests tools
 	$(RUN) schema --check
 	$(VENV)/bin/python tools/make_reference_docx.py --check
@@ -114,4 +121,4 @@ clean: ## Remove generated outputs
 		$(OUTPUT_DIR)/.build
 
 distclean: clean ## Remove outputs and the virtual environment
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info node_modules
