@@ -15,6 +15,8 @@ PAGE_SIZE   ?= A4
 PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
 BENCH_RUNS  ?= 5
+HOST        ?= 127.0.0.1
+PORT        ?= 8000
 PAGE_SIZES  := A4 A5 Letter
 PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
 ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
@@ -46,7 +48,7 @@ STRICT_FLAG := $(if $(STRICT),--strict)
 JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
 
 .PHONY: help setup check fix test lint schema reference-docx $(WRITERS) all outputs bench \
-        clean distclean
+        serve clean distclean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
@@ -84,6 +86,10 @@ site: outputs ## Build the web site in output/site/ (with the PDF and DOCX it of
 	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
+
+serve: $(VENV_STAMP) ## Preview the site on http://127.0.0.1:8000/ (PORT=, HOST=), rebuilt on save
+	@$(RUN) serve --host $(HOST) --port $(PORT) --out $(OUTPUT_DIR) \
+		$(if $(filter-out A4,$(PAGE_SIZE)),--page-size $(PAGE_SIZE)) $(SOURCES_DIR)
 
 # Run once for every format asked for on the command line (`make pdf docx`: one pass).
 outputs: $(VENV_STAMP)
