@@ -99,6 +99,26 @@ def test_serve_rebuilds_on_save_shows_errors_and_stops_cleanly(served):
     assert log.read_text(encoding="utf-8").rstrip().endswith("stopped")
 
 
+def test_the_open_page_reloads_itself_after_a_save(served):
+    from browser import Browser
+
+    _, base, source, _ = served
+    browser = Browser()
+    try:
+        browser.load(base + "account-manager/")
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("title: អ្នកគ្រប់គ្រងគណនី", f"title: {NEW_TEXT}"),
+                          encoding="utf-8")
+        started = time.monotonic()
+        while time.monotonic() - started < 3:
+            if browser.script("return document.querySelector('h1').textContent") == NEW_TEXT:
+                break
+            time.sleep(0.1)
+        assert browser.script("return document.querySelector('h1').textContent") == NEW_TEXT
+    finally:
+        browser.close()
+
+
 def test_serve_listens_on_loopback_by_default():
     from pipeline.__main__ import _parser
 

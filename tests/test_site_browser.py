@@ -124,6 +124,22 @@ def test_each_handout_page_shows_exactly_its_source_text(browser, site, sources)
     assert browser.script("return document.title") == "អ្នកគ្រប់គ្រងគណនី – Account Manager"
 
 
+def test_khmer_text_is_at_least_as_large_and_tall_as_in_the_pdf(browser, site):
+    # The PDF sets body text at 11 pt (14.67 px) with line-height 1.65 (handout.css); the
+    # English title and references may be set tighter.
+    for width, height in SIZES:
+        browser.size(width, height)
+        browser.load(f"{site.as_uri()}/account-manager/index.html")
+        sizes = browser.script(
+            "return Array.from(document.querySelectorAll("
+            "'article p:not([lang=en]), article li:not([lang=en])'))"
+            ".map(e => { const s = getComputedStyle(e);"
+            " return [parseFloat(s.fontSize), parseFloat(s.lineHeight)]; })")
+        assert sizes
+        for font_size, line_height in sizes:
+            assert font_size >= 11 * 96 / 72 - 0.01 and line_height / font_size >= 1.65
+
+
 def _visible_careers(browser) -> list[str]:
     return browser.script(
         "return Array.from(document.querySelectorAll('[data-career]'))"
