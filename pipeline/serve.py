@@ -197,7 +197,11 @@ def _handler(site: Path, state: State, server: Server):
                 if file.is_dir():
                     file = file / "index.html"
                 if file.is_file():
-                    return self._send(_with_reload(file.read_bytes()), "text/html")
+                    html = file.read_bytes()
+                    if len(parts) <= 1:  # the index names every source that has errors
+                        with state.lock:
+                            html = _with_problems(html, state.errors)
+                    return self._send(_with_reload(html), "text/html")
             return super().do_GET()
 
         def _diagnostics(self, title: str, lines: Sequence[str], root: str) -> None:
@@ -221,6 +225,18 @@ def _handler(site: Path, state: State, server: Server):
             self.wfile.write(data)
 
     return Handler
+
+
+def _with_problems(html: bytes, errors: dict[str, list[str]]) -> bytes:
+    """Return the index with the problems of every source that was not built, on top."""
+    if not errors:
+        return html
+    from markupsafe import escape
+
+    lines = "\n".join(str(escape(line)) for id_ in sorted(errors) for line in errors[id_])
+    block = (f'<main id="main">\n    <section class="diagnostics" lang="en">'
+             f"<h2>Not built: sources with errors</h2><pre>{lines}</pre></section>")
+    return html.replace(b'<main id="main">', block.encode("utf-8"), 1)
 
 
 def _with_reload(html: bytes) -> bytes:

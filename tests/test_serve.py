@@ -89,10 +89,16 @@ def test_serve_rebuilds_on_save_shows_errors_and_stops_cleanly(served):
                "(62000) is below &#39;base_min&#39; (99000)")
     _wait_for(page, message, 2.0)
     assert "not built" in _get(page)
+    assert message in _get(base)  # the index names it too
     time.sleep(0.3)
     # The terminal shows it as `make check` does.
     assert ("account-manager.yaml:40:12: error: 'average' in 'salary' (62000) is below "
             "'base_min' (99000); the figures must rise") in log.read_text(encoding="utf-8")
+
+    # A new source that never built shows its problems at its own address too.
+    (source.parent / "new-career.yaml").write_text("id: new-career\ntitle: [\n",
+                                                   encoding="utf-8")
+    _wait_for(base + "new-career/", "new-career.yaml:", 2.0)
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
