@@ -187,3 +187,19 @@ def test_the_qr_code_points_at_the_site_when_online_url_is_set(tmp_path, source_
         "https://careers.example.org/account-manager/"
     assert prepare(handouts[0], load_settings(online_url="")).qr_url == \
         "https://www.glassdoor.com/Job-Description/Account-Manager.htm"
+
+
+def test_a_removed_handout_leaves_the_site(tmp_path):
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / SHIPPED_SOURCE.name).write_bytes(SHIPPED_SOURCE.read_bytes())
+    gone = write_source(folder, {"title": "កសិករ"}, handout_id="farmer")
+    site = _build_site(folder, tmp_path / "out")
+    assert (site / "farmer" / "index.html").exists()
+    gone.unlink()
+    report = build(sorted(folder.glob("*.yaml")), "site", load_settings(), tmp_path / "out",
+                   whole_folders=True)
+    assert not report.failed
+    assert not (site / "farmer").exists()
+    assert site / "farmer" / "index.html" in report.removed
+    assert "farmer/" not in (site / "index.html").read_text(encoding="utf-8")
