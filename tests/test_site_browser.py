@@ -140,6 +140,30 @@ def test_khmer_text_is_at_least_as_large_and_tall_as_in_the_pdf(browser, site):
             assert font_size >= 11 * 96 / 72 - 0.01 and line_height / font_size >= 1.65
 
 
+def test_every_text_is_drawn_with_the_sites_own_fonts(browser, site):
+    # A phone without a Khmer font shows what the page brings: no text may fall back to a
+    # font of the machine (isCustomFont is Chromium's word for a web font).
+    browser.size(360, 800)
+    driver = browser.driver
+    for page in ("index.html", "account-manager/index.html"):
+        browser.load(f"{site.as_uri()}/{page}")
+        driver.execute_cdp_cmd("DOM.enable", {})
+        driver.execute_cdp_cmd("CSS.enable", {})
+        root = driver.execute_cdp_cmd("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        nodes = driver.execute_cdp_cmd("DOM.querySelectorAll", {
+            "nodeId": root, "selector": "h1, h2, p, li, dt, dd, a, span, label"})["nodeIds"]
+        assert len(nodes) > 10
+        used = set()
+        for node in nodes:
+            fonts = driver.execute_cdp_cmd("CSS.getPlatformFontsForNode",
+                                           {"nodeId": node})["fonts"]
+            assert all(font["isCustomFont"] for font in fonts), (page, fonts)
+            used.update(font["postScriptName"] for font in fonts)
+        driver.execute_cdp_cmd("CSS.disable", {})
+        driver.execute_cdp_cmd("DOM.disable", {})
+        assert "NotoSansKhmer-Regular" in used, used
+
+
 def _visible_careers(browser) -> list[str]:
     return browser.script(
         "return Array.from(document.querySelectorAll('[data-career]'))"
@@ -168,9 +192,28 @@ def test_the_search_box_filters_in_khmer_and_english(browser, site):
     assert _visible_careers(browser) == []
     assert "No career matches" in browser.script(
         "return document.querySelector('.search-status').textContent")
-    # The hostile title was shown as text, never run.
-    assert browser.script("return typeof window.alert === 'function' && !window.__x") is True
     assert browser.script("return document.querySelectorAll('script').length") == 1
+
+
+def test_a_hostile_title_is_shown_never_run(browser, site):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    marker = browser.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "window.alert = () => { window.__alerted = true; };"})
+    try:
+        for page, selector in (("index.html", "a[href^='hostile'] .title-other"),
+                               ("hostile/index.html", "h1"),
+                               ("hostile/index.html", ".title-other")):
+            browser.load(f"{site.as_uri()}/{page}")
+            element = browser.driver.find_element(By.CSS_SELECTOR, selector)
+            ActionChains(browser.driver).move_to_element(element).perform()
+            assert element.text in (HOSTILE_TITLE, HOSTILE_OTHER)
+            assert browser.script("return window.__alerted === undefined") is True, page
+        assert browser.script("return document.title") == f"{HOSTILE_TITLE} – {HOSTILE_OTHER}"
+    finally:
+        browser.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                       {"identifier": marker["identifier"]})
 
 
 def test_without_javascript_the_index_lists_everything(site):
