@@ -164,6 +164,22 @@ def test_every_text_is_drawn_with_the_sites_own_fonts(browser, site):
         assert "NotoSansKhmer-Regular" in used, used
 
 
+def test_printed_from_the_browser_only_the_handout_shows(browser, site):
+    browser.size(1280, 800)
+    browser.load(f"{site.as_uri()}/account-manager/index.html")
+    driver = browser.driver
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = browser.script(
+            "return ['.site-bar', '.downloads', '.site-footer', 'article']"
+            ".map(s => getComputedStyle(document.querySelector(s)).display !== 'none')")
+        assert shown == [False, False, False, True]
+        assert browser.script("return getComputedStyle(document.querySelector('h1')).color") \
+            == "rgb(0, 0, 0)"
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
 def _visible_careers(browser) -> list[str]:
     return browser.script(
         "return Array.from(document.querySelectorAll('[data-career]'))"
