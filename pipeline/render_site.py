@@ -4,8 +4,8 @@ The pages read the same prepared Documents as the PDF and DOCX (built without in
 breaks, so that text copied from a page equals the source). Everything a page needs is in
 the site folder and linked relatively, so the site works from any static web server and
 from file:// alike; a Content-Security-Policy allows nothing else. The bundled fonts go in
-as WOFF2 subsets of the characters the site uses, so that Khmer renders on a phone without
-a Khmer font, within the page weight budget.
+as WOFF2 subsets (all of Khmer, Latin-1 and whatever else the text uses), so that Khmer
+renders on a phone without a Khmer font, within the page weight budget.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def khmer_sort_key(text: str) -> tuple:
     """Return a key that sorts text in Khmer collation order (the Unicode Collation Algorithm).
 
     icu4py 1.2 (our ICU binding, used for word breaks) has no collator; pyuca implements the
-    same Unicode Collation Algorithm and default table (DUCET) that ICU's root collation
-    starts from, which orders Khmer consonants, subscripts and vowels as dictionaries do.
+    Unicode Collation Algorithm with its default table (DUCET), which ICU's root collation
+    is built from. No CLDR Khmer tailoring is applied; Latin sorts before Khmer.
     """
     return tuple(_collator().sort_key(text))
 
