@@ -16,6 +16,8 @@ PDF_VARIANT ?= pdf/ua-1
 STRICT      ?=
 BENCH_RUNS  ?= 3
 BENCH_HANDOUTS ?= 100
+HOST        ?= 127.0.0.1
+PORT        ?= 8000
 PAGE_SIZES  := A4 A5 Letter A3
 PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
 ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
@@ -29,7 +31,7 @@ endif
 # output/.build/), renders only that in a pool of JOBS workers, and removes the outputs of a
 # source that is gone; make only says which formats. The formats are the pipeline's writers
 # (pipeline/writers/); `make pdf docx` and `make all` prepare each source once for both.
-WRITERS   := pdf print docx booklet print-booklet poster
+WRITERS   := pdf print docx booklet print-booklet poster site
 JOBS      ?=
 ASKED     := $(filter $(WRITERS),$(MAKECMDGOALS)) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
 comma     := ,
@@ -47,7 +49,7 @@ STRICT_FLAG := $(if $(STRICT),--strict)
 JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
 
 .PHONY: help setup check fix test lint schema reference-docx $(WRITERS) all outputs bench \
-        clean distclean
+        serve clean distclean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter|A3] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
@@ -87,15 +89,28 @@ print-booklet: outputs ## Build press booklets (bleed, crop marks, 4n pages) in 
 	@:
 poster: outputs ## Build output/poster/<fair>.pdf: a table sign with a QR code per career
 	@:
+site: outputs ## Build the web site in output/site/ (with the PDF and DOCX it offers)
+	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
+
+serve: $(VENV_STAMP) ## Preview the site on http://127.0.0.1:8000/ (PORT=, HOST=), rebuilt on save
+	@$(RUN) serve --host $(HOST) --port $(PORT) --out $(OUTPUT_DIR) \
+		$(if $(filter-out A4,$(PAGE_SIZE)),--page-size $(PAGE_SIZE)) $(SOURCES_DIR)
 
 # Run once for every format asked for on the command line (`make pdf docx`: one pass).
 outputs: $(VENV_STAMP)
 	@$(RUN) build --formats $(FORMATS) --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) \
 		--out $(OUTPUT_DIR) $(JOBS_FLAG) $(STRICT_FLAG) $(SOURCES_DIR)
 
-test: $(VENV_STAMP) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
+# axe-core, the accessibility checker the browser tests inject into the site's pages, comes
+# from the npm registry at the version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error \
+		&& touch $@; else echo "npm not found: the accessibility test will skip"; fi
+
+test: $(VENV_STAMP) $(AXE) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
 	$(VENV)/bin/ruff check pipeline tests tools
 	$(RUN) schema --check
 	$(VENV)/bin/python tools/make_reference_docx.py --check
@@ -117,7 +132,8 @@ bench: $(VENV_STAMP) ## Time the build on BENCH_HANDOUTS generated handouts, bes
 clean: ## Remove generated outputs
 	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
 		$(OUTPUT_DIR)/booklet $(OUTPUT_DIR)/print-booklet $(OUTPUT_DIR)/poster \
+		$(OUTPUT_DIR)/site \
 		$(OUTPUT_DIR)/.build
 
 distclean: clean ## Remove outputs and the virtual environment
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info node_modules

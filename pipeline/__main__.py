@@ -127,6 +127,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                    strict=args.strict)
     for path in report.removed:
         _say(f"removed {_display(path)}: its source is gone")
+    _print_summaries(report.finished, args.out, quiet)
     _print_diagnostics(report.diagnostics)
     errors = sum(1 for d in report.diagnostics if d.is_error)
     warnings = len(report.diagnostics) - errors
@@ -143,6 +144,74 @@ def cmd_build(args: argparse.Namespace) -> int:
          f"{report.up_to_date} up to date, {_plural(errors, 'error')}, "
          f"{_plural(warnings, 'warning')}{made} in {seconds:.1f} s")
     return 1 if report.failed else 0
+
+
+def _print_summaries(finished: Sequence[str], out_dir: Path, quiet: bool) -> None:
+    """Print what the writers that finished a set say about it (a site's page weights)."""
+    from . import writers
+
+    if quiet:
+        return
+    for name in finished:
+        for line in writers.get(name).summary(out_dir):
+            _say(line)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from .serve import Server
+
+    def say(line: str, problem: bool) -> None:
+        _say(line, file=sys.stderr if problem else None)
+
+    try:
+        server = Server(args.sources, args.out, args.host, args.port,
+                        {"page_size": args.page_size}, _display, say)
+    except OSError as exc:
+        _say(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+             file=sys.stderr)
+        return 1
+    _say(f"serving {_display(args.out / 'site')} on {server.address} "
+         "(rebuilds on save; Ctrl-C stops)")
+    # Ctrl-C, and a polite kill, stop it the same clean way, even when started in the
+    # background by a shell that made it ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        _say("stopped")
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not '{text}'")
+    return value
+
+
+def _add_serve_command(commands, common: argparse.ArgumentParser) -> None:
+    from .config import PAGE_SIZES
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="preview the site, rebuilt and reloaded on every save",
+        description="Build the site, serve it, and rebuild what changed whenever a source, "
+                    "template, font or handouts.yaml is saved; the open page reloads itself.")
+    serve.add_argument("sources", nargs="?", type=Path, default=DEFAULT_SOURCES,
+                       help="the sources folder (default: sources/)")
+    serve.add_argument("--out", type=_output_folder, default=Path("output"),
+                       help="output folder (default: output/; the site is OUT/site)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
+    serve.add_argument("--page-size", choices=list(PAGE_SIZES), default=None,
+                       help="page size of the PDF and DOCX offered (default: A4)")
+    serve.set_defaults(run=cmd_serve)
 
 
 def _formats(text: str) -> list[str]:
@@ -335,6 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     schema_cmd.add_argument("--check", action="store_true",
                             help="only verify that the committed schema is up to date")
     schema_cmd.set_defaults(run=cmd_schema)
+    _add_serve_command(commands, common)
     return parser
 
 

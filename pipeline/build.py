@@ -9,6 +9,7 @@ files in place and never half a handout.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -410,6 +411,8 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
             made = {out_dir / path: data for path, data in finished.items()}
             write_together(out_dir, made)
             report.written.extend(made)
+            report.removed.extend(_remove_unmade(out_dir, manifest.entries.get(
+                entry_name(writer.name, "@set")), made))
             report.finished.append(writer.name)
             manifest.record(entry_name(writer.name, "@set"), set_keys[writer.name], "",
                             out_dir, [str(p.relative_to(out_dir)) for p in made])
@@ -418,6 +421,19 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
             manifest.save()
     report.diagnostics.sort(key=Diagnostic.sort_key)
     return report
+
+
+def _remove_unmade(out_dir: Path, previous, made: dict[Path, bytes]) -> list[Path]:
+    """Remove what a finishing step made last time but not now (a removed handout's page)."""
+    removed = []
+    for file in sorted(previous.files if previous else ()):
+        path = out_dir / file
+        if path not in made and path.is_file():
+            path.unlink()
+            removed.append(path)
+            with contextlib.suppress(OSError):  # its folder, once empty
+                path.parent.rmdir()
+    return removed
 
 
 # Checking is quick (tens of milliseconds a source): a pool pays for its start-up only on a

@@ -145,9 +145,10 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
             Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
             for r in handout.references)),)),
     )
-    qr_url = handout.more_info_url
-    if not qr_url and settings.online_url:
-        qr_url = settings.online_url.replace("{id}", handout.id)
+    # The office's own page for the handout (`make site`, published at online_url) comes
+    # first: it is in Khmer and made for phones; the source's own address is the fallback.
+    qr_url = settings.online_url.replace("{id}", handout.id) if settings.online_url \
+        else handout.more_info_url
     created = date or build_timestamp()
     keywords = [handout.title, *([handout.title_other] if handout.title_other else []),
                 *(item.term for item in handout.values.items)]

@@ -78,6 +78,10 @@ class Writer:
         """
         return {}
 
+    def summary(self, out_dir: Path) -> list[str]:
+        """Return lines for the build summary about what `finish` made (page weights, say)."""
+        return []
+
     @property
     def finishes(self) -> bool:
         return type(self).finish is not Writer.finish
@@ -115,7 +119,7 @@ def get(name: str) -> Writer:
 # The writer modules, in the order `make help` and `--help` list them. Importing one
 # registers its writers; they import their renderers lazily, so listing the formats never
 # loads WeasyPrint.
-MODULES = ("pdf", "docx", "booklet", "poster")
+MODULES = ("pdf", "docx", "booklet", "poster", "site")
 
 
 def _load_all() -> None:

@@ -1,0 +1,77 @@
+"""The site writer: the web pages behind the QR codes, in site/ (see render_site)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import PROJECT_ROOT, Settings
+from ..model import Document
+from . import Project, Writer, register
+
+FAIRS_FOLDER = "fairs"
+
+
+@register
+class SiteWriter(Writer):
+    name = "site"
+    help = "a static web site in site/: a page per handout, an index with search"
+    # The site copies the PDF and DOCX, whose bytes these settings change.
+    settings = ("page_size", "pdf_variant", "organisation", "online_url")
+    folders = ("site",)
+    requires = ("pdf", "docx")
+    per_handout = False
+    breaks = False  # the browser breaks Khmer lines; copied text must equal the source
+
+    def set_inputs(self, project: Project) -> tuple[Path, ...]:
+        return tuple(_fair_files(project))
+
+    def finish(self, documents: Sequence[Document], settings: Settings,
+               project: Project) -> dict[str, bytes]:
+        from ..outputs import STATE_FOLDER
+        from ..render_site import render_site
+
+        downloads = {}
+        for doc in documents:
+            offered = {}
+            for folder, suffix in (("pdf", ".pdf"), ("docx", ".docx")):
+                path = project.out_dir / folder / f"{doc.id}{suffix}"
+                if path.exists():
+                    offered[f"{doc.id}{suffix}"] = path.read_bytes()
+            downloads[doc.id] = offered
+        site = render_site(documents, settings, downloads, fair_groups(project),
+                           cache_dir=project.out_dir / STATE_FOLDER / "cache" / "site-fonts")
+        return {f"site/{path}": data for path, data in site.files.items()}
+
+    def summary(self, out_dir: Path) -> list[str]:
+        """Return a line per page with its weight (page, CSS, script and fonts)."""
+        from ..render_site import PAGE_BUDGET_BYTES, site_weights
+
+        lines = []
+        for page, weight in site_weights(out_dir / "site").items():
+            over = " OVER BUDGET" if weight > PAGE_BUDGET_BYTES else ""
+            lines.append(f"site/{page}: {weight / 1024:.0f} KB with fonts, CSS and script "
+                         f"(budget {PAGE_BUDGET_BYTES // 1024} KB){over}")
+        return lines
+
+
+def _fair_files(project: Project) -> list[Path]:
+    roots = {source.resolve().parent.parent for source in project.sources} or {PROJECT_ROOT}
+    return sorted(path for root in roots for path in (root / FAIRS_FOLDER).glob("*.yaml"))
+
+
+def fair_groups(project: Project):
+    """Return the index's groups from the first fair file that has an order of its own.
+
+    The fair writers report a fair file's mistakes; here one that does not load only means
+    no grouping.
+    """
+    from ..fair import load_fair
+    from ..render_site import Group
+
+    known = {source.stem for source in project.sources}
+    for path in _fair_files(project):
+        fair, _ = load_fair(path, str(path), known, set())
+        if fair is not None and fair.sections:
+            return [Group(section.heading, section.handouts) for section in fair.sections]
+    return []
