@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import PROJECT_ROOT, Settings
+from ..config import Settings
 from ..model import Document
 from . import Project, Writer, register
-
-FAIRS_FOLDER = "fairs"
 
 
 @register
@@ -24,7 +22,9 @@ class SiteWriter(Writer):
     breaks = False  # the browser breaks Khmer lines; copied text must equal the source
 
     def set_inputs(self, project: Project) -> tuple[Path, ...]:
-        return tuple(_fair_files(project))
+        from ..fair import fair_files
+
+        return fair_files(project.sources)
 
     def finish(self, documents: Sequence[Document], settings: Settings,
                project: Project) -> dict[str, bytes]:
@@ -55,22 +55,17 @@ class SiteWriter(Writer):
         return lines
 
 
-def _fair_files(project: Project) -> list[Path]:
-    roots = {source.resolve().parent.parent for source in project.sources} or {PROJECT_ROOT}
-    return sorted(path for root in roots for path in (root / FAIRS_FOLDER).glob("*.yaml"))
-
-
 def fair_groups(project: Project):
     """Return the index's groups from the first fair file that has an order of its own.
 
     The fair writers report a fair file's mistakes; here one that does not load only means
     no grouping.
     """
-    from ..fair import load_fair
+    from ..fair import fair_files, load_fair
     from ..render_site import Group
 
     known = {source.stem for source in project.sources}
-    for path in _fair_files(project):
+    for path in fair_files(project.sources):
         fair, _ = load_fair(path, str(path), known, set())
         if fair is not None and fair.sections:
             return [Group(section.heading, section.handouts) for section in fair.sections]
