@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from .branding import Logo, check_accent, check_contact, check_logo
 from .errors import SetupError
 from .schema import LABEL_KEYS, QR_URL_MAX_LENGTH
 
@@ -56,6 +57,11 @@ class Settings:
     # Report each coeng DA (្ដ) so that an editor checks coeng TA (្ត) is not meant. Off by
     # default: ្ដ is the standard spelling of many words (បណ្ដុះបណ្ដាល).
     check_coeng_da: bool = False
+    # The office's branding (pipeline/branding.py checks each): contact lines for the
+    # contact block, a logo in branding/, an accent colour in place of the theme's.
+    contact: tuple[str, ...] = ()
+    logo: Logo | None = None
+    accent: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,14 +86,19 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
             raise SetupError(f"{path.name}: cannot read settings: {exc}") from exc
         if not isinstance(loaded, dict):
             raise SetupError(f"{path.name}: settings must be a mapping of keys to values")
-        unknown = set(loaded) - {"organisation", "online_url", "check_coeng_da"}
+        unknown = set(loaded) - {"organisation", "online_url", "check_coeng_da", "contact",
+                                 "logo", "accent"}
         if unknown:
             raise SetupError(f"{path.name}: unknown setting(s): {', '.join(sorted(unknown))}")
         switch = loaded.pop("check_coeng_da", False)
         if not isinstance(switch, bool):
             raise SetupError(f"{path.name}: 'check_coeng_da' must be true or false")
+        branding = {"contact": check_contact(path.name, loaded.pop("contact", None)),
+                    "logo": check_logo(path.name, loaded.pop("logo", None)),
+                    "accent": check_accent(path.name, loaded.pop("accent", None))}
         values = {k: str(v or "").strip() for k, v in loaded.items()}
         values["check_coeng_da"] = switch
+        values.update(branding)
         if not values.get("organisation"):
             values.pop("organisation", None)
     _check_online_url(path.name, values.get("online_url", ""))

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import schema
+from .branding import Logo
 
 # Longest piece of a source that a message quotes: a diagnostic stays one readable line even
 # when the value is a pasted page (one line once reached 20,000 characters).
@@ -164,6 +165,8 @@ class Document:
     keywords: tuple[str, ...]
     created: str | None  # ISO 8601 in UTC, from SOURCE_DATE_EPOCH; None: write no date
     updated: str | None = None  # when the content was last reviewed (2026-11 or 2026-11-30)
+    contact: tuple[str, ...] = ()  # the office's address, phone, e-mail, web (handouts.yaml)
+    logo: Logo | None = None  # the office's logo, checked (pipeline/branding.py)
 
     def texts(self):
         """Yield every string the reader sees, in reading order."""
@@ -180,4 +183,5 @@ class Document:
                 yield from block.texts()
         yield self.qr_caption
         yield self.organisation
+        yield from self.contact
         yield self.page_label

@@ -21,6 +21,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from .branding import BRANDING_DIR
 from .config import FONTS_DIR, SETTINGS_FILE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .model import Diagnostic, Severity
@@ -58,6 +59,9 @@ def shared_digest(code: Path = PIPELINE_DIR, templates: Path = TEMPLATES_DIR,
         digest.update(f"\0{name}\0".encode())
         _hash_files(digest, folder, pattern)
     digest.update(b"\0config\0" + (config.read_bytes() if config.exists() else b""))
+    if BRANDING_DIR.is_dir():  # the logo handouts.yaml names
+        digest.update(b"\0branding\0")
+        _hash_files(digest, BRANDING_DIR, "*")
     return digest.hexdigest()
 
 

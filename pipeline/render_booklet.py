@@ -20,7 +20,7 @@ from .fair import Arranged
 from .khmer import ZWSP, to_khmer_digits
 from .model import Document
 from .render_pdf import RenderedPdf, render_document, write_document
-from .theme import load_theme
+from .theme import load_theme, theme_for
 
 FRONT_TEMPLATE = "booklet.html.j2"
 SHEETS_OF = 4  # pages per folded sheet: a saddle-stitched booklet has a multiple of 4
@@ -56,7 +56,7 @@ def _page(settings: Settings, digits: str) -> dict:
         "name": settings.page_size,
         "size": PAGE_SIZES[settings.page_size],
         "margins": " ".join(f"{mm:g}mm" for mm in load_theme().page(settings.page_size).margins),
-        "theme": Markup(load_theme().css_variables(settings.page_size)),
+        "theme": Markup(theme_for(settings).css_variables(settings.page_size)),
         "for_print": settings.for_print,
         "counter_style": "khmer" if digits == "khmer" else "decimal",
         "marks_margin": f"{PRINT_MARKS_MM}mm",

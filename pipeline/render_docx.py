@@ -27,7 +27,7 @@ from pathlib import Path
 import docx
 import segno
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
@@ -44,7 +44,7 @@ from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
-from .theme import Page, Theme, load_theme
+from .theme import Page, Theme, load_theme, theme_for
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 
@@ -74,6 +74,7 @@ REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
 FOOTER_DISTANCE_MM = 7
 HEADER_DISTANCE_MM = 7
 QR_MM = 24  # with its quiet zone, as .qr svg in handout.css
+LOGO_MM = 14  # the logo's height, as .logo in handout.css
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
 FACTS_BOTTOM_PADDING_MM = 2  # as the padding of .facts
 
@@ -103,7 +104,7 @@ _THEME_FONT_ATTRIBUTES = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"
 def render_docx(doc: Document, settings: Settings) -> bytes:
     """Return the handout as an editable DOCX file."""
     document, styles = _open_reference()
-    theme = load_theme()
+    theme = theme_for(settings)
     apply_theme(document, styles, theme, theme.page(settings.page_size))
     writer = _Writer(document, styles)
     geometry = _page_setup(document, styles[FOOTER], theme.page(settings.page_size))
@@ -116,6 +117,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
         writer.paragraph(heading, section.heading)
         for block in section.blocks:
             writer.block(block)
+    writer.contact(doc)
     writer.footer(doc, geometry)
     _core_properties(document, doc)
     _extended_properties(document, doc)
@@ -381,6 +383,11 @@ class _Writer:
         table = self.table([width - qr, qr] if qr else [width], MASTHEAD_TABLE)
         titles = table.rows[0].cells[0]
         titles.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        if doc.logo and doc.logo.kind == "png":  # Word draws no SVG without a PNG stand-in
+            logo = self.paragraph(CAPTION, container=titles)
+            logo.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            logo.add_run().add_picture(str(doc.logo.path), height=Mm(LOGO_MM))
+            logo._p.find(".//" + qn("wp:docPr")).set("descr", doc.organisation)
         self.paragraph(TITLE, doc.title, titles)
         if doc.title_other:
             self.paragraph(SUBTITLE, doc.title_other, titles)
@@ -390,6 +397,15 @@ class _Writer:
             picture = self.paragraph(CAPTION, container=cell)
             self.qr_code(picture, doc.qr_url)
             self.paragraph(CAPTION, doc.qr_caption, cell)
+
+    def contact(self, doc: Document) -> None:
+        """Close the handout with the office's name and contact lines, as the PDF does."""
+        if not doc.contact:
+            return
+        self.paragraph(SPACER)
+        self.paragraph(FOOTER, doc.organisation, bold=True)
+        for line in doc.contact:
+            self.paragraph(FOOTER, line)
 
     def qr_code(self, paragraph, url: str) -> None:
         png = io.BytesIO()

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from .config import PAGE_SIZES, PRINT_MARKS_MM, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .khmer import WORD_JOINER, ZWSP, insert_word_breaks
 from .model import Bullets, Citations, Document, Paragraphs, Terms
-from .theme import load_theme
+from .theme import load_theme, theme_for
 
 TEMPLATE_NAME = "handout.html.j2"
 
@@ -69,13 +69,15 @@ class Footer:
 
 def render_html(doc: Document, settings: Settings, footer: Footer | None = None) -> str:
     """Return the handout as a complete HTML document (with another footer, for a booklet)."""
-    theme = load_theme()
+    theme = theme_for(settings)
     geometry = theme.page(settings.page_size)
     page = {
         "name": settings.page_size,
         "size": PAGE_SIZES[settings.page_size],
         "margins": " ".join(f"{mm:g}mm" for mm in geometry.margins),
         "theme": Markup(theme.css_variables(settings.page_size)),
+        # Relative to templates/, as the stylesheet; the renderer may read branding/ too.
+        "logo": f"../branding/{doc.logo.path.name}" if doc.logo else None,
         "for_print": settings.for_print,
         "counter_style": "khmer" if doc.digits == "khmer" else "decimal",
         "marks_margin": f"{PRINT_MARKS_MM}mm",

@@ -20,6 +20,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import pdf_text
+from .branding import BRANDING_DIR
 from .config import FONTS_DIR, PRINT_BLEED_MM, TEMPLATES_DIR, Settings
 from .errors import BuildError
 from .model import Document
@@ -27,8 +28,8 @@ from .theme import load_theme
 
 LOGGER = logging.getLogger(__name__)
 
-# Everything the renderer may read.
-ALLOWED_DIRS = (FONTS_DIR.resolve(), TEMPLATES_DIR.resolve())
+# Everything the renderer may read: fonts, templates, and the office's logo.
+ALLOWED_DIRS = (FONTS_DIR.resolve(), TEMPLATES_DIR.resolve(), BRANDING_DIR.resolve())
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .fair import Arranged
 from .khmer import ZWSP
 from .model import Document
 from .render_pdf import RenderedPdf, render_document, write_document
-from .theme import load_theme
+from .theme import load_theme, theme_for
 
 TEMPLATE = "poster.html.j2"
 GAP_MM = 3  # between cards
@@ -93,7 +93,7 @@ def poster_html(arranged: Arranged, settings: Settings) -> str:
             "card": f"{card_width:.1f}mm",
             "qr": f"{grid.qr_mm}mm", "gap": f"{GAP_MM}mm",
             "counter_style": "khmer" if digits == "khmer" else "decimal",
-            "theme": Markup(load_theme().css_variables(settings.page_size))}
+            "theme": Markup(theme_for(settings).css_variables(settings.page_size))}
     template = _environment().get_template(TEMPLATE)
     return template.render(fair=fair, sheets=sheets, page=page, text=TEXT,
                            dates_km=fair.dates_km(), dates_en=fair.dates_en(),

@@ -8,6 +8,7 @@ them, so a change there reaches the PDF and the DOCX alike.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -104,6 +105,19 @@ def _type(path: Path, data, where: str) -> dict[str, Type]:
             _fail(path, f"{where}.{role}: size {size} pt or line height {line} is out of range")
         result[role] = Type(size, line)
     return result
+
+
+def theme_for(settings) -> Theme:
+    """Return the theme with the office's branding applied (its accent colour, if set)."""
+    theme = load_theme()
+    accent = getattr(settings, "accent", "")
+    if accent:
+        # The quick-facts box's tint follows: the accent at 11 % on white.
+        soft = "#" + "".join(f"{round(255 - (255 - int(accent[i:i + 2], 16)) * 0.11):02x}"
+                             for i in (1, 3, 5))
+        return dataclasses.replace(theme, colours={**theme.colours, "accent": accent,
+                                                   "accent_soft": soft})
+    return theme
 
 
 def load_theme(path: Path | None = None) -> Theme:
