@@ -26,6 +26,7 @@ from .config import FONTS_DIR, TEMPLATES_DIR, Settings
 from .fonts import KHMER_BOLD, KHMER_DISPLAY, KHMER_REGULAR, LATIN_BOLD, LATIN_REGULAR
 from .khmer import has_khmer
 from .model import Bullets, Citations, Document, Paragraphs, Terms
+from .theme import theme_for
 
 SITE_TEMPLATES = "site"
 ASSETS = "assets"
@@ -171,8 +172,9 @@ def site_labels() -> dict[str, dict[str, str]]:
 
 
 def _common(settings: Settings, root: str) -> dict:
+    logo = f"logo.{settings.logo.kind}" if settings.logo else None
     return {"csp": CONTENT_SECURITY_POLICY, "root": root, "ui": site_labels(),
-            "organisation": settings.organisation}
+            "organisation": settings.organisation, "contact": settings.contact, "logo": logo}
 
 
 def render_page(doc: Document, settings: Settings, downloads: Sequence[Download] = ()) -> str:
@@ -253,7 +255,13 @@ def render_site(documents: Sequence[Document], settings: Settings,
         site.files[name] = subset_woff2(FONTS_DIR / font_file, characters, cache_dir)
         font_urls[font_file] = Path(name).name  # relative to the stylesheet, also in assets/
     css = (TEMPLATES_DIR / SITE_TEMPLATES / "site.css").read_text(encoding="utf-8")
-    site.files[f"{ASSETS}/site.css"] = (_font_css(font_urls) + css).encode("utf-8")
+    # The colours of the theme and the office's accent, as in the PDF and the DOCX.
+    colours = theme_for(settings).colours
+    palette = ":root { " + " ".join(f"--{name.replace('_', '-')}: {value};"
+                                    for name, value in colours.items()) + " }\n"
+    site.files[f"{ASSETS}/site.css"] = (_font_css(font_urls) + palette + css).encode("utf-8")
+    if settings.logo:
+        site.files[f"{ASSETS}/logo.{settings.logo.kind}"] = settings.logo.path.read_bytes()
     for name in ("search.js", "icon.svg"):
         site.files[f"{ASSETS}/{name}"] = (TEMPLATES_DIR / SITE_TEMPLATES / name).read_bytes()
     licence = FONTS_DIR / "OFL.txt"

@@ -134,3 +134,15 @@ def test_the_contrast_rule_is_wcags():
 def test_the_shipped_examples_are_valid_logos():
     for name in (EXAMPLE_PNG, EXAMPLE_SVG):
         assert branding.check_logo("handouts.yaml", name).path == ROOT / name
+
+
+def test_the_web_pages_show_the_logo_contact_lines_and_accent(tmp_path):
+    settings = _settings(tmp_path, BRANDED.format(logo=EXAMPLE_SVG))
+    report = build([SHIPPED_SOURCE], "site", settings, tmp_path / "out")
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    site = tmp_path / "out" / "site"
+    page = (site / "account-manager" / "index.html").read_text(encoding="utf-8")
+    assert '<img class="logo" src="../assets/logo.svg" alt="">' in page
+    assert "<p>No. 12, Street 123, Phnom Penh</p>" in page
+    assert (site / "assets" / "logo.svg").read_bytes() == (ROOT / EXAMPLE_SVG).read_bytes()
+    assert "--accent: #8a1c1c;" in (site / "assets" / "site.css").read_text(encoding="utf-8")
