@@ -60,6 +60,7 @@ class HandoutResult:
     pages: dict[str, int | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     documents: dict[bool, Document] = field(default_factory=dict)  # by `Writer.breaks`
+    related: tuple[str, ...] = ()  # the careers it suggests, whose titles it prints
     seconds: float = 0.0
     rendered: bool = False  # False: the source has errors, or a writer failed
 
@@ -81,14 +82,39 @@ class _Documents:
     def __init__(self, handout, settings: Settings, date: datetime | None) -> None:
         self.handout, self.settings, self.date = handout, settings, date
         self.prepared: dict[bool, Document] = {}
+        self.related = related_titles(handout)
 
     def __call__(self, breaks: bool = True) -> Document:
         from .prepare import prepare
 
         if breaks not in self.prepared:
             self.prepared[breaks] = prepare(self.handout, self.settings, date=self.date,
-                                            breaks=breaks)
+                                            breaks=breaks, related=self.related)
         return self.prepared[breaks]
+
+
+def related_titles(handout) -> dict[str, str]:
+    """Read the title of each career a handout suggests from its source, in its language.
+
+    Only the titles are read (the source is checked when it is built itself); the plan
+    records these ids, so that a change to one of those sources rebuilds this handout.
+    """
+    from yaml.nodes import MappingNode, ScalarNode
+
+    from .load import load_source
+
+    titles = {}
+    for other in handout.related:
+        root = load_source(handout.source.parent / f"{other}.yaml").root
+        if not isinstance(root, MappingNode):
+            continue
+        values = {key.value: value.value for key, value in root.value
+                  if isinstance(key, ScalarNode) and isinstance(value, ScalarNode)}
+        same = values.get("language", handout.language) == handout.language
+        title = values.get("title") if same else values.get("title_other") or values.get("title")
+        if isinstance(title, str) and title.strip():
+            titles[other] = " ".join(title.split())
+    return titles
 
 
 def _render_handout(result: HandoutResult, document: _Documents, task: _Task) -> None:
@@ -133,6 +159,7 @@ def _render_task(task: _Task, settings: Settings, debug: bool) -> list[HandoutRe
                 display, None, None, Severity.ERROR,
                 "not built: it has warnings, and the build is strict"))
             continue
+        result.related = tuple(handout.related)
         try:
             _render_handout(result, _Documents(handout, settings, date), task)
         except SetupError:
@@ -265,7 +292,7 @@ class _Runner:
         for name in plan.stale:
             self.manifest.record(entry_name(name, plan.handout_id), plan.keys[name],
                                  result.display, self.out_dir, result.files[name],
-                                 result.diagnostics)
+                                 result.diagnostics, result.related)
         self.report.built += 1
         if time.monotonic() - self.last_save > 2:  # a killed build keeps most of its work
             self.manifest.save()

@@ -115,11 +115,14 @@ def _git_dates(folder: Path, members: list[Path]) -> dict[Path, datetime]:
 
 
 def output_key(writer: Writer, settings: Settings, source_bytes: bytes,
-               date: datetime | None, shared: str) -> str:
-    """Return the key of one writer's outputs for one source."""
+               date: datetime | None, shared: str, related: str = "") -> str:
+    """Return the key of one writer's outputs for one source.
+
+    `related` stands for the sources of the careers it suggests, whose titles it prints.
+    """
     parts = {"writer": writer.name, "settings": writer.key_settings(settings),
              "date": date.isoformat() if date else None, "shared": shared,
-             "source": hashlib.sha256(source_bytes).hexdigest()}
+             "source": hashlib.sha256(source_bytes).hexdigest(), "related": related}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -135,6 +138,8 @@ class Entry:
     files: dict[str, list[int]]  # relative path → [size, mtime_ns]
     # The source's warnings when it was built, to repeat while it is up to date.
     warnings: list[list] = field(default_factory=list)
+    # The careers it suggests: their sources are inputs too (it prints their titles).
+    related: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -171,9 +176,11 @@ class Manifest:
         return all(_stamp(out_dir / file) == stamp for file, stamp in entry.files.items())
 
     def record(self, name: str, key: str, source: str, out_dir: Path,
-               files: Iterable[str], warnings: Iterable[Diagnostic] = ()) -> None:
+               files: Iterable[str], warnings: Iterable[Diagnostic] = (),
+               related: Iterable[str] = ()) -> None:
         self.entries[name] = Entry(key, source, {f: _stamp(out_dir / f) for f in files},
-                                   [[d.line, d.column, d.message, d.rule] for d in warnings])
+                                   [[d.line, d.column, d.message, d.rule] for d in warnings],
+                                   list(related))
 
     def warnings(self, name: str, display: str) -> list[Diagnostic]:
         """Return the warnings an up-to-date output was built with, as diagnostics."""
@@ -221,6 +228,20 @@ class Plan:
         return [source for source in self.sources if source.stale]
 
 
+def _related_digest(manifest: Manifest, writer: str, path: Path) -> str:
+    """Hash the sources of the careers a handout suggested when it was last built."""
+    entry = manifest.entries.get(entry_name(writer, path.stem))
+    if entry is None or not entry.related:
+        return ""
+    digest = hashlib.sha256()
+    for other in sorted(entry.related):
+        try:
+            digest.update(other.encode() + b"\0" + (path.parent / f"{other}.yaml").read_bytes())
+        except OSError:
+            digest.update(other.encode() + b"\0missing")
+    return digest.hexdigest()
+
+
 def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settings,
               out_dir: Path, manifest: Manifest, display=str, whole_folders: bool = False,
               force: bool = False) -> Plan:
@@ -237,7 +258,8 @@ def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settin
             data = path.read_bytes()
         except OSError:
             data = b""  # reported by the loader, with its reason; never up to date
-        keys = {w.name: output_key(w, settings, data, dates[path], shared)
+        keys = {w.name: output_key(w, settings, data, dates[path], shared,
+                                   _related_digest(manifest, w.name, path))
                 for w in writers if w.per_handout}
         stale = [name for name, key in keys.items()
                  if force or not data

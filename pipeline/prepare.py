@@ -7,6 +7,7 @@ formatted and put into their sentences, and Khmer word breaks are inserted.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from .config import Labels, Settings, build_timestamp, load_labels
@@ -108,10 +109,12 @@ def _first_sentence(paragraph: str) -> str:
 
 
 def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
-            breaks: bool = True) -> Document:
+            breaks: bool = True, related: Mapping[str, str] | None = None) -> Document:
     """Return the Document for one handout: final text, ready for any renderer.
 
     `date` is the handout's date (its source's last commit); without it, SOURCE_DATE_EPOCH.
+    `related` gives the title of each career the handout suggests, by id (the build reads
+    them from their sources); an id without one is shown as the id.
     With `breaks` False no line-breaking aids are inserted (no U+200B, no no-break spaces):
     for a web page, where the browser breaks Khmer lines itself and copied text must equal
     the source.
@@ -145,6 +148,11 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
             Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
             for r in handout.references)),)),
     )
+    if handout.related:  # "see also", before the references' small print
+        titles = related or {}
+        see_also = Section("related", wrap(labels["related"]), (Bullets(tuple(
+            wrap(titles.get(other, other)) for other in handout.related)),))
+        sections = (*sections[:-1], see_also, sections[-1])
     # The office's own page for the handout (`make site`, published at online_url) comes
     # first: it is in Khmer and made for phones; the source's own address is the fallback.
     qr_url = settings.online_url.replace("{id}", handout.id) if settings.online_url \

@@ -29,7 +29,7 @@ LABEL_KEYS = (
     "introduction", "values", "career_path", "salary", "tips", "references",
     "facts", "salary_range", "average", "top_earners", "country",
     "per_year", "per_month", "per_hour", "term_separator", "page", "more_info",
-    "education", "experience", "training", "outlook", "salary_source", "updated",
+    "education", "experience", "training", "outlook", "salary_source", "updated", "related",
 )
 
 
@@ -194,6 +194,12 @@ HANDOUT = Object("One career handout.", {
     "salary": Field(SALARY),
     "tips": Field(ListOf("Tips for success, one per item.", Text("A tip."))),
     "references": Field(ListOf("Cited sources.", REFERENCE)),
+    "related": Field(ListOf(
+        "Other careers to suggest, by id: printed under 'see also' with their titles; each "
+        "needs its source beside this one.",
+        Text("A handout's id.", pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
+             pattern_hint="a handout id: lower-case letters, digits and single hyphens",
+             max_length=64, script=CODE)), required=False, default=()),
 }, name="handout", model="Handout")
 
 
@@ -234,7 +240,9 @@ def _json(spec: Spec) -> dict:
             for name, field in spec.fields.items():
                 properties[name] = _json(field.spec)
                 if field.default is not None:  # editors show it on hover, and offer it
-                    properties[name]["default"] = field.default
+                    default = field.default
+                    properties[name]["default"] = list(default) if isinstance(
+                        default, tuple) else default
             return {
                 "type": "object",
                 "description": spec.description,

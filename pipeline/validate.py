@@ -539,6 +539,26 @@ def _filename_rule(check: _Checker, loaded: LoadedSource, handout_id: str) -> No
     check.error(_find(loaded.root, "id"), message, "id.filename")
 
 
+def _related_rule(check: _Checker, loaded: LoadedSource, handout_id: str | None,
+                  related: list) -> None:
+    """A suggested career must have its source beside this one (its title is printed)."""
+    items = _find(loaded.root, "related").value
+    folder = loaded.path.parent
+    for node, other in zip(items, related, strict=True):
+        if other is INVALID:
+            continue
+        if other == handout_id:
+            check.error(node, f"'related' names this handout itself ('{other}')",
+                        "related.self")
+        elif not (folder / f"{other}.yaml").is_file():
+            message = f"'related' names '{other}', but there is no {other}.yaml beside this source"
+            close = difflib.get_close_matches(
+                other, sorted(p.stem for p in folder.glob("*.yaml")), n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            check.error(node, message, "related.unknown")
+
+
 def _named_after(loaded: LoadedSource, handout_id: str) -> bool:
     return loaded.path.name == f"{handout_id}.yaml"
 
@@ -572,6 +592,8 @@ def _validate(loaded: LoadedSource,
                       values.get("language"))
     if "id" in values:
         _filename_rule(check, loaded, values["id"])
+    if isinstance(values.get("related"), list):
+        _related_rule(check, loaded, values.get("id"), values["related"])
     # Khmer spelling, spacing and glyph checks need only the text values, valid or not.
     diagnostics.extend(f.diagnostic for f in check_text(loaded, loaded.text, coeng_da))
     if any(d.is_error for d in diagnostics):

@@ -148,3 +148,22 @@ def test_a_source_git_does_not_know_has_no_date(tmp_path, monkeypatch):
     loose = tmp_path / "loose.yaml"
     loose.write_text("id: loose\n", encoding="utf-8")
     assert plan.source_dates([loose]) == {loose: None}
+
+
+def test_a_handout_that_suggests_another_is_rebuilt_when_that_ones_title_changes(
+        tmp_path, source_copy):
+    suggesting = source_copy({"related": ["other"]}, handout_id="suggesting")
+    other = source_copy(handout_id="other")
+    unrelated = source_copy(handout_id="unrelated")
+    paths = [suggesting, other, unrelated]
+    out = tmp_path / "out"
+    first = build(paths, ["pdf"], load_settings(), out)
+    assert first.built == 3, [str(d) for d in first.diagnostics]
+    html = (out / "html" / "suggesting.html").read_text(encoding="utf-8")
+    assert 'class="related"' in html and "អ្នកគ្រប់គ្រង" in html
+    other.write_text(other.read_text(encoding="utf-8").replace(
+        "title: អ្នកគ្រប់គ្រងគណនី", "title: អ្នកលក់", 1), encoding="utf-8")
+    second = build(paths, ["pdf"], load_settings(), out)
+    assert sorted(p.name for p in second.written) == [
+        "other.html", "other.pdf", "suggesting.html", "suggesting.pdf"]
+    assert "អ្នកលក់" in (out / "html" / "suggesting.html").read_text(encoding="utf-8")

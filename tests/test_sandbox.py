@@ -66,7 +66,7 @@ def test_a_build_stays_in_its_sandbox(tmp_path):
 
     environment = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
     inputs = [ROOT / name for name in ("sources", "templates", "fonts", "pipeline",
-                                       "handouts.yaml", "words.txt")]
+                                       "handouts.yaml", "words.txt", "branding")]
     # Python's mimetypes (used by WeasyPrint) reads the system's table; /dev/null is where
     # the CLI sends output nobody reads.
     system = [Path("/etc/mime.types"), Path("/dev/null")]

@@ -423,7 +423,7 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
      "minimal.yaml:6:1: error: unknown key '" + "x" * 39 + "…' in the handout; expected one "
      "of: id, language, title, title_other, page_budget, digits, more_info_url, labels, "
      "education, experience, training, outlook, updated, introduction, values, career_path, "
-     "salary, tips, references [schema.unknown-key]"),
+     "salary, tips, references, related [schema.unknown-key]"),
     ("  country: US\n", "  country: ZZ\n",
      "minimal.yaml:18:12: warning: country 'ZZ' has no name in templates/labels/en.yaml, so "
      "the quick facts show the code 'ZZ'; add it there [salary.country]"),
@@ -765,3 +765,17 @@ def test_coeng_da_is_reported_when_the_office_asks(tmp_path):
     _, diagnostics = validate_sources([load_source(path, path.name)],
                                       Settings(check_coeng_da=True))
     assert [d.rule for d in diagnostics] == ["khmer.coeng-da"]
+
+
+def test_a_suggested_career_needs_its_source_beside_this_one(tmp_path):
+    from conftest import write_source
+
+    write_source(tmp_path, handout_id="sales-manager")
+    source = write_source(tmp_path, {"related": ["sales-manger", "here"]}, handout_id="here")
+    handouts, diagnostics = validate_sources([load_source(source, "here.yaml")])
+    assert handouts == []
+    messages = [f"{d.message} [{d.rule}]" for d in diagnostics if d.is_error]
+    assert messages == [
+        "'related' names 'sales-manger', but there is no sales-manger.yaml beside this "
+        "source; did you mean 'sales-manager'? [related.unknown]",
+        "'related' names this handout itself ('here') [related.self]"]
