@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
+import yaml
 from conftest import ROOT, SHIPPED_SOURCE, write_source
 from docx.oxml.ns import qn
 from fontTools.ttLib import TTFont
@@ -139,6 +140,48 @@ def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
 def test_libreoffice_output_fits_the_budget_on_other_page_sizes(libreoffice_pdfs, size):
     # A5 scales the styles' type (as handout.css does) to keep one duplex sheet.
     assert pdf_pages(libreoffice_pdfs[size]) <= _handout().page_budget
+
+
+def _page_start(pdf: Path, page: int = 1) -> str:
+    """Return the first Khmer consonants of a page: what it starts with, whatever the
+    extractor makes of the vowels and subscripts around them."""
+    import re
+
+    import pypdfium2
+
+    text = pypdfium2.PdfDocument(str(pdf))[page].get_textpage().get_text_range()
+    return re.sub("[^\u1780-\u17a2]", "", text)[:8]
+
+
+@pytest.mark.parametrize("size", ["A4", "A5", "Letter"])
+def test_libreoffice_starts_page_2_where_the_pdf_does(libreoffice_pdfs, tmp_path, size):
+    # One page-budget verdict needs one layout: the DOCX breaks its pages where the PDF does.
+    report = build([SHIPPED_SOURCE], "pdf", load_settings(page_size=size), tmp_path)
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    assert _page_start(libreoffice_pdfs[size]) == _page_start(
+        tmp_path / "pdf" / f"{SHIPPED_SOURCE.stem}.pdf")
+
+
+def test_a_handout_near_its_budget_keeps_it_in_libreoffice_too(tmp_path):
+    """Add tips while the PDF keeps two pages; LibreOffice must lay the DOCX out on two."""
+    soffice_tools_or_skip()
+    base = yaml.safe_load(SHIPPED_SOURCE.read_text(encoding="utf-8"))
+    extra = [f"គន្លឹះបន្ថែមទី {n} សម្រាប់អ្នកដែលចង់ក្លាយជាអ្នកគ្រប់គ្រងគណនី។" for n in range(40)]
+    fitting = None
+    for count in range(0, 40, 2):
+        folder = tmp_path / f"try-{count}"
+        folder.mkdir()
+        source = write_source(folder, {"tips": base["tips"] + extra[:count]})
+        report = build([source], ["pdf", "docx"], load_settings(), tmp_path / f"out-{count}")
+        if report.failed:  # a third page: the last one that fitted is near the limit
+            break
+        fitting = tmp_path / f"out-{count}"
+    assert fitting is not None and fitting != tmp_path / "out-0"
+    docx_file = tmp_path / "near.docx"
+    docx_file.write_bytes((fitting / "docx" / "account-manager.docx").read_bytes())
+    converted = convert_to_pdf([docx_file], fontconfig_without_khmer(tmp_path))[docx_file][0]
+    assert pdf_pages(converted) == 2
+    assert _page_start(converted) == _page_start(fitting / "pdf" / "account-manager.pdf")
 
 
 def test_libreoffice_output_fits_the_page_budget_and_has_no_broken_clusters(libreoffice_pdfs):
