@@ -58,6 +58,8 @@ def make_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:
                 data[key] = (value.translate(KHMER_DIGITS) if isinstance(value, str)
                              else [text.translate(KHMER_DIGITS) for text in value])
         data["salary"]["base_min"] = int(data["salary"]["base_min"]) + number * 10
+        if data.get("related"):  # suggest a neighbour of the corpus, which exists
+            data["related"] = [f"career-{(number + 1) % count:03d}"]
         path = folder / f"{handout_id}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
