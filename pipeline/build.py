@@ -26,7 +26,7 @@ from .config import Settings
 from .errors import BuildError, SetupError, SourceError
 from .model import Diagnostic, Document, Severity
 from .outputs import STATE_FOLDER, recover, write_atomically, write_together
-from .plan import Manifest, SourcePlan, entry_name, make_plan, shared_digest
+from .plan import Manifest, SourcePlan, entry_name, make_plan, shared_digest, with_related
 from .writers import Project, Writer
 
 __all__ = ["BuildReport", "build", "write_atomically"]
@@ -290,9 +290,10 @@ class _Runner:
             return
         self.report.written.extend(files)
         for name in plan.stale:
-            self.manifest.record(entry_name(name, plan.handout_id), plan.keys[name],
-                                 result.display, self.out_dir, result.files[name],
-                                 result.diagnostics, result.related)
+            key = with_related(plan.keys[name], plan.path, result.related)
+            self.manifest.record(entry_name(name, plan.handout_id), key, result.display,
+                                 self.out_dir, result.files[name], result.diagnostics,
+                                 result.related)
         self.report.built += 1
         if time.monotonic() - self.last_save > 2:  # a killed build keeps most of its work
             self.manifest.save()

@@ -115,14 +115,11 @@ def _git_dates(folder: Path, members: list[Path]) -> dict[Path, datetime]:
 
 
 def output_key(writer: Writer, settings: Settings, source_bytes: bytes,
-               date: datetime | None, shared: str, related: str = "") -> str:
-    """Return the key of one writer's outputs for one source.
-
-    `related` stands for the sources of the careers it suggests, whose titles it prints.
-    """
+               date: datetime | None, shared: str) -> str:
+    """Return the key of one writer's outputs for one source (see `with_related`)."""
     parts = {"writer": writer.name, "settings": writer.key_settings(settings),
              "date": date.isoformat() if date else None, "shared": shared,
-             "source": hashlib.sha256(source_bytes).hexdigest(), "related": related}
+             "source": hashlib.sha256(source_bytes).hexdigest()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -182,6 +179,11 @@ class Manifest:
                                    [[d.line, d.column, d.message, d.rule] for d in warnings],
                                    list(related))
 
+    def related(self, name: str) -> list[str]:
+        """Return the careers an output suggested when it was built."""
+        entry = self.entries.get(name)
+        return entry.related if entry else []
+
     def warnings(self, name: str, display: str) -> list[Diagnostic]:
         """Return the warnings an up-to-date output was built with, as diagnostics."""
         entry = self.entries.get(name)
@@ -228,17 +230,22 @@ class Plan:
         return [source for source in self.sources if source.stale]
 
 
-def _related_digest(manifest: Manifest, writer: str, path: Path) -> str:
-    """Hash the sources of the careers a handout suggested when it was last built."""
-    entry = manifest.entries.get(entry_name(writer, path.stem))
-    if entry is None or not entry.related:
-        return ""
-    digest = hashlib.sha256()
-    for other in sorted(entry.related):
+def with_related(key: str, path: Path, related: Sequence[str]) -> str:
+    """Return an output key that also stands for the sources of the careers it suggests.
+
+    A handout prints their titles, so their sources are inputs too. Which ones they are is
+    known once its source is read: the plan takes them from the manifest (as last built),
+    the build records them with the key it computes here from the handout it rendered.
+    """
+    if not related:
+        return key
+    digest = hashlib.sha256(key.encode())
+    for other in sorted(related):
         try:
-            digest.update(other.encode() + b"\0" + (path.parent / f"{other}.yaml").read_bytes())
+            digest.update(b"\0" + other.encode() + b"\0" +
+                          (path.parent / f"{other}.yaml").read_bytes())
         except OSError:
-            digest.update(other.encode() + b"\0missing")
+            digest.update(b"\0" + other.encode() + b"\0missing")
     return digest.hexdigest()
 
 
@@ -258,12 +265,12 @@ def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settin
             data = path.read_bytes()
         except OSError:
             data = b""  # reported by the loader, with its reason; never up to date
-        keys = {w.name: output_key(w, settings, data, dates[path], shared,
-                                   _related_digest(manifest, w.name, path))
+        keys = {w.name: output_key(w, settings, data, dates[path], shared)
                 for w in writers if w.per_handout}
         stale = [name for name, key in keys.items()
                  if force or not data
-                 or not manifest.is_current(entry_name(name, path.stem), key, out_dir)]
+                 or not manifest.is_current(entry_name(name, path.stem), with_related(
+                     key, path, manifest.related(entry_name(name, path.stem))), out_dir)]
         plans.append(SourcePlan(path, display(path), path.stem,
                                 hashlib.sha256(data).hexdigest(), dates[path], keys, stale))
     orphans: dict[str, list[str]] = {}

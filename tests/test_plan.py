@@ -161,6 +161,7 @@ def test_a_handout_that_suggests_another_is_rebuilt_when_that_ones_title_changes
     assert first.built == 3, [str(d) for d in first.diagnostics]
     html = (out / "html" / "suggesting.html").read_text(encoding="utf-8")
     assert 'class="related"' in html and "អ្នកគ្រប់គ្រង" in html
+    assert build(paths, ["pdf"], load_settings(), out).built == 0  # nothing changed yet
     other.write_text(other.read_text(encoding="utf-8").replace(
         "title: អ្នកគ្រប់គ្រងគណនី", "title: អ្នកលក់", 1), encoding="utf-8")
     second = build(paths, ["pdf"], load_settings(), out)
