@@ -44,6 +44,7 @@ from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
+from .provenance import bookmark_name, id_marker
 from .theme import Page, Theme, load_theme
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
@@ -381,7 +382,9 @@ class _Writer:
         table = self.table([width - qr, qr] if qr else [width], MASTHEAD_TABLE)
         titles = table.rows[0].cells[0]
         titles.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        self.paragraph(TITLE, doc.title, titles)
+        title = self.paragraph(TITLE, doc.title, titles)
+        # Which handout this is, for import: a bookmark survives Word and LibreOffice.
+        self.mark(title, id_marker(doc.id), empty=True)
         if doc.title_other:
             self.paragraph(SUBTITLE, doc.title_other, titles)
         if doc.qr_url:
@@ -429,22 +432,46 @@ class _Writer:
 
     def block(self, block) -> None:
         if isinstance(block, Paragraphs):
-            for text in block.paragraphs:
-                self.paragraph(NORMAL, text)
+            for text, path in _with_paths(block.paragraphs, block.paths):
+                self.mark(self.paragraph(NORMAL, text), path)
         elif isinstance(block, Terms):
-            self.paragraph(NORMAL, block.lead)
-            for item in block.items:
+            self.mark(self.paragraph(NORMAL, block.lead), block.lead_path)
+            for item, path in _with_paths(block.items, block.paths):
                 paragraph = self.paragraph(LIST_BULLET, item.term, bold=True)
                 self.runs(paragraph._p, block.separator + item.explanation, LIST_BULLET)
+                self.mark(paragraph, path)
         elif isinstance(block, Bullets):
-            for text in block.items:
-                self.paragraph(LIST_BULLET, text)
+            for text, path in _with_paths(block.items, block.paths):
+                self.mark(self.paragraph(LIST_BULLET, text), path)
         elif isinstance(block, Citations):
             for citation in block.items:
                 paragraph = self.paragraph(REFERENCES, f"{citation.text} ")
                 self.hyperlink(paragraph, citation.url, citation.url, REFERENCES)
         else:
             raise TypeError(f"no DOCX layout for {type(block).__name__}")
+
+    def mark(self, paragraph, path: str | None, empty: bool = False) -> None:
+        """Wrap a paragraph's runs in a bookmark named after its source field (for import).
+
+        With `empty`, `path` is a bookmark name put as an empty bookmark at the start.
+        """
+        if not path:
+            return
+        self.bookmarks = getattr(self, "bookmarks", 0) + 1
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(self.bookmarks))
+        start.set(qn("w:name"), path if empty else bookmark_name(path))
+        end.set(qn("w:id"), str(self.bookmarks))
+        p = paragraph._p
+        properties = p.find(qn("w:pPr"))
+        if properties is not None:
+            properties.addnext(start)
+        else:
+            p.insert(0, start)
+        if empty:
+            start.addnext(end)
+        else:
+            p.append(end)
 
     def footer(self, doc: Document, geometry: _Geometry) -> None:
         section = self.document.sections[0]
@@ -466,6 +493,11 @@ class _Writer:
         field.set(qn("w:instr"), f" {instruction} ")
         paragraph._p.append(field)
         self.runs(field, placeholder, FOOTER)
+
+
+def _with_paths(texts, paths):
+    """Pair each text with its source field path (None when the block carries no paths)."""
+    return zip(texts, paths or (None,) * len(texts), strict=True)
 
 
 def _cell_bottom_margin(cell, twips: int) -> None:

@@ -1,0 +1,60 @@
+"""Name the source field of each editable DOCX paragraph, in a form Word and LibreOffice keep.
+
+A DOCX paragraph that holds author text is wrapped in a bookmark named after its field:
+`tips[3]` → `k_tips_3`, `values.items[2]` → `k_values_items_2`, `values.lead` →
+`k_values_lead`. Bookmarks survive a re-save in Word and in LibreOffice with their names
+(content controls lose their tags in LibreOffice). A bookmark name is at most 40 letters,
+digits and underscores and starts with a letter. The handout's id is marked too, by an empty
+bookmark `k_id_<id>` at the start of the document (hyphens written as underscores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PREFIX = "k_"
+MAX_NAME = 40
+# The fields a DOCX paragraph can stand for: lists of paragraphs, and values.lead.
+LIST_FIELDS = ("introduction", "career_path", "salary.narrative", "tips", "values.items")
+SCALAR_FIELDS = ("values.lead",)
+_LIST_ITEM = re.compile(r"(?P<field>[a-z_.]+)\[(?P<index>\d+)\]\Z")
+
+
+def bookmark_name(path: str) -> str:
+    """Return the bookmark name that marks the paragraph of a source field path."""
+    match = _LIST_ITEM.match(path)
+    if match and match["field"] in LIST_FIELDS:
+        return f"{PREFIX}{match['field'].replace('.', '_')}_{match['index']}"
+    if path in SCALAR_FIELDS:
+        return PREFIX + path.replace(".", "_")
+    raise ValueError(f"no DOCX marker for the field {path!r}")
+
+
+_NAMES = {PREFIX + field.replace(".", "_"): field for field in (*LIST_FIELDS, *SCALAR_FIELDS)}
+_NAME = re.compile(rf"{PREFIX}(?P<field>[a-z_]+?)(?:_(?P<index>\d+))?\Z")
+
+
+def field_path(name: str) -> str | None:
+    """Return the source field path a bookmark name stands for; None if not one of ours."""
+    match = _NAME.match(name)
+    if not match:
+        return None
+    field = _NAMES.get(PREFIX + match["field"])
+    if field is None or (match["index"] is None) != (field in SCALAR_FIELDS):
+        return None
+    return field if match["index"] is None else f"{field}[{int(match['index'])}]"
+
+
+def id_marker(handout_id: str) -> str:
+    """Return the bookmark name that marks a handout's id (a long id is cut, with a hash)."""
+    name = f"{PREFIX}id_{handout_id.replace('-', '_')}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha1(handout_id.encode("utf-8")).hexdigest()[:8]
+    return name[:MAX_NAME - 9] + "_" + digest
+
+
+def is_id_marker(name: str) -> bool:
+    """Return whether a bookmark name is a handout-id marker."""
+    return name.startswith(PREFIX + "id_")
