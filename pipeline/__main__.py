@@ -227,7 +227,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for docx in args.docx:
         try:
             source = args.source or find_source(docx, args.sources)
-            result = import_docx(docx, source, _display(source))
+            result = import_docx(docx, source, _display(source), force=args.force)
         except DocxImportError as exc:
             _say(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -379,6 +379,9 @@ def _parser() -> argparse.ArgumentParser:
                             help="folder of the sources (default: sources/)")
     import_cmd.add_argument("-n", "--dry-run", action="store_true",
                             help="print the diff, write nothing")
+    import_cmd.add_argument("--force", action="store_true",
+                            help="import even if the source changed since the DOCX was made "
+                                 "(the DOCX's text wins)")
     import_cmd.set_defaults(run=cmd_import)
 
     schema_cmd = commands.add_parser("schema", parents=[common],

@@ -22,7 +22,7 @@ from .config import Settings, load_settings
 from .load import load_source
 from .model import Bullets, Diagnostic, Document, Paragraphs, Terms, excerpt
 from .prepare import format_figure, prepare
-from .provenance import LIST_FIELDS, SCALAR_FIELDS, id_marker
+from .provenance import LIST_FIELDS, SCALAR_FIELDS, id_marker, version_marker
 from .read_docx import DocxContent, DocxImportError, DocxParagraph, clean_text, read_docx
 from .source_edits import (
     SourceEditError,
@@ -91,8 +91,12 @@ def _marker_id(marker: str) -> str:
 
 
 def import_docx(docx: Path, source: Path, display: str | None = None,
-                settings: Settings | None = None) -> ImportResult:
-    """Return the source text with the DOCX's edits applied, checked; write nothing."""
+                settings: Settings | None = None, force: bool = False) -> ImportResult:
+    """Return the source text with the DOCX's edits applied, checked; write nothing.
+
+    A DOCX made from an older version of the source is refused (its unedited paragraphs
+    would undo the source's newer edits) unless `force`: then the DOCX's text wins.
+    """
     display = display or str(source)
     settings = settings or load_settings()
     content = read_docx(docx)
@@ -107,6 +111,12 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
         raise DocxImportError(f"{display} has errors of its own; run 'make check' and fix them "
                               "before importing into it")
     document = prepare(handouts[0], settings)
+    if not force and content.version_markers and version_marker(document) not in \
+            content.version_markers:
+        raise DocxImportError(f"{display} has changed since {docx.name} was made, and importing "
+                              "would undo those changes; make the DOCX again (make docx) and "
+                              "redo the edits in it, or import with --force to let the "
+                              "DOCX's text win; nothing written")
     old_text = read_source_text(source)
     reader = _Reader(docx.name, document, loaded.root, handouts[0], old_text)
     values = reader.group(content.paragraphs)

@@ -58,3 +58,38 @@ def id_marker(handout_id: str) -> str:
 def is_id_marker(name: str) -> bool:
     """Return whether a bookmark name is a handout-id marker."""
     return name.startswith(PREFIX + "id_")
+
+
+VERSION_PREFIX = PREFIX + "v_"
+
+
+def editable_texts(document) -> list[tuple[str, str]]:
+    """Return (field path, text) of every paragraph of author text, in reading order."""
+    from .model import Bullets, Paragraphs, Terms
+
+    pairs: list[tuple[str, str]] = []
+    for section in document.sections:
+        for block in section.blocks:
+            if isinstance(block, Paragraphs):
+                pairs += zip(block.paths, block.paragraphs, strict=True)
+            elif isinstance(block, Bullets):
+                pairs += zip(block.paths, block.items, strict=True)
+            elif isinstance(block, Terms):
+                pairs.append((block.lead_path, block.lead))
+                pairs += [(path, item.term + block.separator + item.explanation)
+                          for path, item in zip(block.paths, block.items, strict=True)]
+    return pairs
+
+
+def version_marker(document) -> str:
+    """Return a bookmark name that changes whenever the author text of the source does.
+
+    The DOCX carries it so that an import can tell the source was edited after the DOCX was
+    made (importing would then undo those edits). Word breaks are left out of the hash: a
+    new word list changes them, not the text.
+    """
+    digest = hashlib.sha256()
+    for path, text in editable_texts(document):
+        plain = text.replace("\u200b", "").replace("\u2060", "").replace("\u00a0", " ")
+        digest.update(f"{path}\0{plain}\0".encode())
+    return VERSION_PREFIX + digest.hexdigest()[:16]

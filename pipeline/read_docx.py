@@ -18,7 +18,7 @@ from lxml import etree
 
 from .errors import PipelineError
 from .khmer import NBSP, WORD_JOINER, ZWSP
-from .provenance import field_path, is_id_marker
+from .provenance import VERSION_PREFIX, field_path, is_id_marker
 
 # A handout's DOCX is about 350 KB, nearly all of it fonts; its text about 100 KB.
 MAX_DOCX_BYTES = 20 * 1024 * 1024
@@ -57,6 +57,7 @@ class DocxContent:
 
     id_markers: tuple[str, ...]
     paragraphs: tuple[DocxParagraph, ...]
+    version_markers: tuple[str, ...] = ()
 
 
 # bind_marks put a no-break space (after a joiner, after ។) for a typed space before these
@@ -140,6 +141,7 @@ def _refuse_revisions(name: str, body) -> None:
 
 def _paragraphs(body) -> DocxContent:
     markers: list[str] = []
+    versions: list[str] = []
     paragraphs: list[DocxParagraph] = []
     pending: list[str] = []  # bookmarks that start between paragraphs: they mark the next one
     number = 0
@@ -148,6 +150,8 @@ def _paragraphs(body) -> DocxContent:
             name = element.get(_w("name")) or ""
             if is_id_marker(name):
                 markers.append(name)
+            elif name.startswith(VERSION_PREFIX):
+                versions.append(name)
             elif _in_paragraph(element) is None and field_path(name):
                 pending.append(field_path(name))
             continue
@@ -164,7 +168,8 @@ def _paragraphs(body) -> DocxContent:
         paragraphs.append(DocxParagraph(number, _text(element),
                                         style.get(_w("val"), "") if style is not None else "",
                                         tuple(dict.fromkeys(fields))))
-    return DocxContent(tuple(dict.fromkeys(markers)), tuple(paragraphs))
+    return DocxContent(tuple(dict.fromkeys(markers)), tuple(paragraphs),
+                       tuple(dict.fromkeys(versions)))
 
 
 def _in_paragraph(element):
