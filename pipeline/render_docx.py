@@ -44,7 +44,7 @@ from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
-from .provenance import bookmark_name, id_marker
+from .provenance import bookmark_name, field_path, id_marker, version_marker
 from .theme import Page, Theme, load_theme
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
@@ -118,6 +118,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
         for block in section.blocks:
             writer.block(block)
     writer.footer(doc, geometry)
+    lock_derived_text(document)
     _core_properties(document, doc)
     _extended_properties(document, doc)
     khmer = {writer.cs_fonts[name] for name in PARAGRAPH_STYLES}
@@ -385,6 +386,8 @@ class _Writer:
         title = self.paragraph(TITLE, doc.title, titles)
         # Which handout this is, for import: a bookmark survives Word and LibreOffice.
         self.mark(title, id_marker(doc.id), empty=True)
+        # And which version of its source's text, so that import notices a newer source.
+        self.mark(title, version_marker(doc), empty=True)
         if doc.title_other:
             self.paragraph(SUBTITLE, doc.title_other, titles)
         if doc.qr_url:
@@ -493,6 +496,38 @@ class _Writer:
         field.set(qn("w:instr"), f" {instruction} ")
         paragraph._p.append(field)
         self.runs(field, placeholder, FOOTER)
+
+
+_LOCKED_CONTENT = ("w:r", "w:hyperlink", "w:fldSimple")
+
+
+def lock_derived_text(document) -> None:
+    """Put the text of each body paragraph that is not author text in a locked content control.
+
+    Titles, headings, quick facts, references and the QR code come from other fields, the
+    labels and the figures; import never reads them back. Word refuses to edit a locked
+    control's content; LibreOffice keeps the text but drops the lock (and import then stops
+    at an edit there, naming the paragraph). Inline controls only: LibreOffice garbles
+    block-level ones.
+    """
+    for paragraph in document.element.body.iter(qn("w:p")):
+        if any(field_path(start.get(qn("w:name")) or "")
+               for start in paragraph.iter(qn("w:bookmarkStart"))):
+            continue
+        content = [child for child in paragraph if child.tag in map(qn, _LOCKED_CONTENT)]
+        if not content:
+            continue
+        sdt = OxmlElement("w:sdt")
+        properties = OxmlElement("w:sdtPr")
+        lock = OxmlElement("w:lock")
+        lock.set(qn("w:val"), "sdtContentLocked")
+        properties.append(lock)
+        sdt.append(properties)
+        holder = OxmlElement("w:sdtContent")
+        sdt.append(holder)
+        content[0].addprevious(sdt)
+        for child in content:
+            holder.append(child)
 
 
 def _with_paths(texts, paths):

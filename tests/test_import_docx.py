@@ -89,7 +89,7 @@ def run(text: str, bold: bool = False):
 
 def set_runs(paragraph, *pieces) -> None:
     """Replace a paragraph's text with runs ((text, bold) or text), keeping its bookmarks."""
-    for old in paragraph.findall(w("r")):
+    for old in (*paragraph.findall(w("r")), *paragraph.findall(w("sdt"))):
         paragraph.remove(old)
     end = paragraph.find(w("bookmarkEnd"))
     for piece in pieces:
@@ -273,7 +273,17 @@ def test_a_salary_sentence_edited_around_its_figures_keeps_its_placeholders(buil
         narrative.replace("ប្រាក់រង្វាន់", "ប្រាក់រង្វាន់ {{ផ្សេងៗ}}")]
 
 
+def test_derived_text_is_locked_for_word_and_author_text_is_not(built):
+    body = etree.fromstring(zipfile.ZipFile(built[1]).read("word/document.xml"))
+    locked = ["".join(t.text for t in sdt.iter(w("t"))) for sdt in body.iter(w("sdt"))
+              if sdt.find(f"{w('sdtPr')}/{w('lock')}").get(w("val")) == "sdtContentLocked"]
+    assert [clean_text(text) for text in locked[:2]] == ["អ្នកគ្រប់គ្រងគណនី", "Account Manager"]
+    assert "គន្លឹះដើម្បីជោគជ័យ" in map(clean_text, locked)
+    assert all(marked(body, f"tips[{i}]").find(f".//{w('sdt')}") is None for i in range(4))
+
+
 def test_text_typed_into_a_heading_fails_and_says_where(built, source, tmp_path):
+    # As LibreOffice lets one do: it keeps the control's text, not its lock.
     def change(body):
         heading = next(p for p in body.iter(w("p"))
                        if "".join(t.text for t in p.iter(w("t"))).startswith("គន្លឹះ"))
@@ -301,6 +311,19 @@ def test_a_new_term_item_is_written_as_term_and_explanation(built, source, tmp_p
     data = yaml.safe_load(import_docx(edited, source).new_text)
     assert data["values"]["items"][-1] == {"term": "ភាពអត់ធ្មត់", "explanation": "ស្តាប់អតិថិជន។"}
     assert data["values"]["items"][:-1] == SHIPPED["values"]["items"]
+
+
+def test_a_docx_older_than_its_source_is_refused_unless_forced(built, source, tmp_path):
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("ក្រុមហ៊ុន។\n", "ក្រុមហ៊ុនថ្មី។\n", 1), encoding="utf-8")
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    with pytest.raises(DocxImportError, match="has changed since edited.docx was made, and "
+                                              "importing would undo those changes"):
+        import_docx(edited, source)
+    data = yaml.safe_load(import_docx(edited, source, force=True).new_text)
+    assert data["tips"][0] == "គន្លឹះថ្មី។"
+    assert data["tips"][3] == SHIPPED["tips"][3]
 
 
 # --- refused input -----------------------------------------------------------------------------
