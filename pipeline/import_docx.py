@@ -359,7 +359,7 @@ class _Reader:
             node = data
             for key in name.split("."):
                 node = node[key]
-            if node != value:
+            if node != value and not (value == [] and node is None):  # every item gone
                 raise DocxImportError(f"{self.name}: rewriting {name} did not give the DOCX's "
                                       "text; nothing written (please report this)")
 

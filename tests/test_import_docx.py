@@ -326,6 +326,79 @@ def test_a_docx_older_than_its_source_is_refused_unless_forced(built, source, tm
     assert data["tips"][3] == SHIPPED["tips"][3]
 
 
+def test_enter_inside_an_item_splits_it_into_two_items(built, source, tmp_path):
+    # Word keeps the bookmark's start in the first half and moves its end into the second.
+    def change(body):
+        tip = marked(body, "tips[1]")
+        set_runs(tip, "ផ្នែកទីមួយ។")
+        second = new_paragraph_after(tip, "ផ្នែកទីពីរ។")
+        second.append(tip.find(w("bookmarkEnd")))
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["tips"] == [SHIPPED["tips"][0], "ផ្នែកទីមួយ។", "ផ្នែកទីពីរ។", *SHIPPED["tips"][2:]]
+
+
+def test_two_items_joined_into_one_paragraph_become_one_item(built, source, tmp_path):
+    def change(body):
+        first, second = marked(body, "tips[1]"), marked(body, "tips[2]")
+        for child in list(second):
+            if child.tag != w("pPr"):
+                first.append(child)
+        body.remove(second) if second.getparent() is body else second.getparent().remove(second)
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["tips"] == [SHIPPED["tips"][0], SHIPPED["tips"][1] + SHIPPED["tips"][2],
+                            SHIPPED["tips"][3]]
+
+
+def test_reordered_values_keep_their_terms_and_explanations(built, source, tmp_path):
+    def change(body):
+        marked(body, "values.items[5]").addnext(marked(body, "values.items[0]"))
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    items = SHIPPED["values"]["items"]
+    assert data["values"]["items"] == [*items[1:], items[0]]
+
+
+def test_a_result_with_errors_is_shown_and_not_written(built, source, tmp_path, capsys):
+    def change(body):
+        for i in range(4):
+            tip = marked(body, f"tips[{i}]")
+            tip.getparent().remove(tip)
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    before = source.read_bytes()
+    assert main(["import", str(edited), "--source", str(source)]) == 1
+    captured = capsys.readouterr()
+    assert "not written: the edited source would have errors" in captured.err
+    assert source.read_bytes() == before
+
+
+def test_quoting_and_block_scalars_of_the_source_are_respected(built, tmp_path):
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    source = folder / "account-manager.yaml"
+    text = SHIPPED_SOURCE.read_text(encoding="utf-8")
+    tips = SHIPPED["tips"]
+    text = text.replace(f"  - {tips[0]}\n", f"  - '{tips[0]}'\n")
+    text = text.replace(f"  - {tips[1]}\n", "  - |\n    " + tips[1].replace(" ", "\n    ", 1)
+                        + "\n")
+    source.write_text(text, encoding="utf-8")
+    assert not import_docx(built[1], source, force=True).changed
+
+    def change(body):
+        set_runs(marked(body, "tips[0]"), "គន្លឹះ 'ថ្មី'។")
+        set_runs(marked(body, "tips[1]"), "គន្លឹះ: ទីពីរ")
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    new = import_docx(edited, source, force=True).new_text
+    assert "  - 'គន្លឹះ ''ថ្មី''។'\n" in new and '  - "គន្លឹះ: ទីពីរ"\n' in new
+    assert yaml.safe_load(new)["tips"] == ["គន្លឹះ 'ថ្មី'។", "គន្លឹះ: ទីពីរ", *tips[2:]]
+
+
 # --- refused input -----------------------------------------------------------------------------
 
 
