@@ -20,9 +20,9 @@ import yaml
 
 from .config import Settings, load_settings
 from .load import load_source
-from .model import Bullets, Diagnostic, Document, Paragraphs, Terms, excerpt
+from .model import Citations, Diagnostic, Document, Terms, excerpt
 from .prepare import format_figure, prepare
-from .provenance import LIST_FIELDS, SCALAR_FIELDS, id_marker, version_marker
+from .provenance import LIST_FIELDS, SCALAR_FIELDS, editable_texts, id_marker, version_marker
 from .read_docx import DocxContent, DocxImportError, DocxParagraph, clean_text, read_docx
 from .source_edits import (
     SourceEditError,
@@ -105,11 +105,14 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
         raise DocxImportError(f"{docx.name} is the DOCX of the handout '{_marker_id(marker)}', "
                               f"not of {display}; name that handout's source, or import "
                               "without naming one")
+    if not source.is_file():
+        raise DocxImportError(f"{display}: no such source file")
     loaded = load_source(source, display)
     handouts, diagnostics = validate_sources([loaded], settings)
     if not handouts:
-        raise DocxImportError(f"{display} has errors of its own; run 'make check' and fix them "
-                              "before importing into it")
+        first = next(str(d) for d in diagnostics if d.is_error)
+        raise DocxImportError(f"{display} has errors of its own ({first}); fix them (make "
+                              "check lists them) before importing into it")
     document = prepare(handouts[0], settings)
     if not force and content.version_markers and version_marker(document) not in \
             content.version_markers:
@@ -146,28 +149,16 @@ def _check(text: str, source: Path, display: str, settings: Settings) -> list[Di
 
 
 def _expected(document: Document) -> tuple[dict[str, str], str, set[str]]:
-    """Return {field path: its DOCX text, cleaned}, the term separator, and the derived texts."""
-    fields: dict[str, str] = {}
-    separator = ""
-    editable: set[str] = set()
-    for section in document.sections:
-        for block in section.blocks:
-            if isinstance(block, (Paragraphs, Bullets)):
-                texts = block.paragraphs if isinstance(block, Paragraphs) else block.items
-                for text, path in zip(texts, block.paths, strict=True):
-                    fields[path] = clean_text(text)
-            elif isinstance(block, Terms):
-                separator = block.separator
-                fields[block.lead_path] = clean_text(block.lead)
-                for item, path in zip(block.items, block.paths, strict=True):
-                    fields[path] = clean_text(item.term) + separator + clean_text(item.explanation)
-    editable = set(fields.values())
-    derived = {clean_text(text) for text in document.texts()} - editable
-    for section in document.sections:
-        for block in section.blocks:
-            for text in getattr(block, "items", ()):
-                if hasattr(text, "url"):
-                    derived.add(clean_text(f"{text.text} {text.url}"))
+    """Return {field path: its DOCX text, cleaned}, the term separator, and the derived texts
+    (everything else the DOCX body shows: titles, headings, facts, citations, captions)."""
+    fields = {path: clean_text(text) for path, text in editable_texts(document)}
+    separator = next((block.separator for section in document.sections
+                      for block in section.blocks if isinstance(block, Terms)), "")
+    derived = {clean_text(text) for text in document.texts()} - set(fields.values())
+    # A citation is one paragraph: its text, a space and its address.
+    derived |= {clean_text(f"{citation.text} {citation.url}")
+                for section in document.sections for block in section.blocks
+                if isinstance(block, Citations) for citation in block.items}
     return fields, separator, derived
 
 
@@ -187,50 +178,24 @@ class _Reader:
         self.text = text
         self.expected, self.separator, self.derived = _expected(document)
         self.notes: list[str] = []
+        self.context: tuple[str, str] | None = None
+        self.last = ""  # the last paragraph with text before the one read: says where
         self.intended: dict[str, object] = {}
 
     def fail(self, paragraph: DocxParagraph, message: str) -> DocxImportError:
+        after = f", after \"{excerpt(self.last, 30)}\"" if self.last else ""
         return DocxImportError(f"{self.name}: paragraph {paragraph.number} "
-                               f"(\"{excerpt(paragraph.clean, 40)}\"): {message}; nothing "
-                               "written")
+                               f"(\"{excerpt(paragraph.clean, 40)}\"{after}): {message}; "
+                               "nothing written")
 
     def group(self, paragraphs) -> dict[str, list[_Item]]:
         """Return each field's paragraphs in DOCX order; fail on text outside any field."""
         values: dict[str, list[_Item]] = {f: [] for f in (*LIST_FIELDS, *SCALAR_FIELDS)}
-        context: tuple[str, str] | None = None  # (field, style) a new paragraph joins
         seen: set[str] = set()
         for paragraph in paragraphs:
-            style = paragraph.style or _NORMAL
-            fields = [f for f in paragraph.fields if f not in seen]
-            if fields:
-                path = fields[0]  # two paragraphs joined into one: the first field holds it
-                seen.update(fields)
-                if path not in self.expected:
-                    raise self.fail(paragraph, f"it is marked as {path}, which the source does "
-                                               "not have; was it made from an older version?")
-                match = _ITEM.match(path)
-                name = match["field"] if match else path
-                origin = int(match["index"]) if match else None
-                values[name].append(_Item(origin, paragraph.clean, paragraph.number))
-                context = (name, style)
-                continue
-            text = paragraph.clean
-            if not text.strip():
-                continue
-            if text in self.derived:
-                context = None
-                continue
-            if context and context[1] == style and context[0] in LIST_FIELDS:
-                values[context[0]].append(_Item(None, text, paragraph.number))
-                continue
-            if context and context[1] == style:
-                raise self.fail(paragraph, f"{context[0]} is one paragraph; join the new "
-                                           "paragraph to it")
-            raise self.fail(paragraph, "this text is outside every part that is read back "
-                                       "(headings, quick facts, references, the QR caption "
-                                       "and footer come from the labels, figures and "
-                                       "references of the source); undo it in the DOCX, or "
-                                       "change the source itself")
+            self.read(paragraph, values, seen)
+            if paragraph.clean.strip():
+                self.last = paragraph.clean
         for name in SCALAR_FIELDS:
             if not values[name]:
                 raise DocxImportError(f"{self.name}: the paragraph of {name} is missing, or "
@@ -239,6 +204,45 @@ class _Reader:
             raise DocxImportError(f"{self.name}: none of its paragraphs carries a field "
                                   "marker; nothing written")
         return values
+
+    def read(self, paragraph: DocxParagraph, values: dict[str, list[_Item]],
+             seen: set[str]) -> None:
+        """Add one paragraph to the field it marks or continues (self.context: the field and
+        style of the last marked paragraph, which a new paragraph in that style joins)."""
+        style = paragraph.style or _NORMAL
+        text = paragraph.clean
+        context = self.context
+        fields = [f for f in paragraph.fields if f not in seen]
+        if fields:
+            path = fields[0]  # two paragraphs joined into one: the first field holds it
+            seen.update(fields)
+            if path not in self.expected:
+                raise self.fail(paragraph, f"it is marked as {path}, which the source does not "
+                                           "have; was it made from an older version?")
+            match = _ITEM.match(path)
+            name = match["field"] if match else path
+            self.context = (name, style)
+            if match and not text.strip():
+                return  # a list item whose text was deleted, leaving its bullet: it goes
+            values[name].append(_Item(int(match["index"]) if match else None, text,
+                                      paragraph.number))
+            return
+        if not text.strip():
+            return
+        if text in self.derived:
+            self.context = None
+            return
+        if context and context[1] == style and context[0] in LIST_FIELDS:
+            values[context[0]].append(_Item(None, text, paragraph.number))
+            return
+        if context and context[1] == style:
+            raise self.fail(paragraph, f"{context[0]} is one paragraph; join the new "
+                                       "paragraph to it")
+        raise self.fail(paragraph, "this text is outside every part that is read back "
+                                   "(the title, headings, quick facts, references, the QR "
+                                   "caption and footer come from the source's other fields, "
+                                   "labels and figures); undo it in the DOCX, or change the "
+                                   "source itself")
 
     # --- edits -----------------------------------------------------------------------------
 

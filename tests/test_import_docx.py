@@ -291,8 +291,9 @@ def test_text_typed_into_a_heading_fails_and_says_where(built, source, tmp_path)
 
     edited = edit_docx(built[1], tmp_path / "edited.docx", change)
     before = source.read_bytes()
-    with pytest.raises(DocxImportError, match=r"paragraph 30 \(\"ចំណងជើងថ្មី\"\): this text is "
-                                              "outside every part that is read back"):
+    with pytest.raises(DocxImportError, match=r"paragraph 30 \(\"ចំណងជើងថ្មី\", after \"ប្រាក់"
+                                              r".*\"\): this text is outside every part "
+                                              "that is read back"):
         import_docx(edited, source)
     assert main(["import", str(edited), "--source", str(source)]) == 1
     assert source.read_bytes() == before
@@ -337,6 +338,21 @@ def test_enter_inside_an_item_splits_it_into_two_items(built, source, tmp_path):
     edited = edit_docx(built[1], tmp_path / "edited.docx", change)
     data = yaml.safe_load(import_docx(edited, source).new_text)
     assert data["tips"] == [SHIPPED["tips"][0], "ផ្នែកទីមួយ។", "ផ្នែកទីពីរ។", *SHIPPED["tips"][2:]]
+
+
+def test_an_item_whose_text_was_deleted_goes(built, source, tmp_path):
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(marked(body, "tips[2]")))
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["tips"] == [*SHIPPED["tips"][:2], SHIPPED["tips"][3]]
+
+
+def test_a_second_paragraph_in_the_values_lead_is_refused(built, source, tmp_path):
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: new_paragraph_after(marked(body, "values.lead"), "ថ្មី"))
+    with pytest.raises(DocxImportError, match=r"values.lead is one paragraph; join the new "
+                                              "paragraph to it; nothing written"):
+        import_docx(edited, source)
 
 
 def test_two_items_joined_into_one_paragraph_become_one_item(built, source, tmp_path):
