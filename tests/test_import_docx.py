@@ -506,6 +506,31 @@ def test_word_edits_survive_a_libreoffice_save(built, source, tmp_path):
     assert yaml.safe_load(result.new_text) == expected_after_word_edits()
 
 
+def structure_edits(body) -> None:
+    """Split tips[1] (Enter inside it), join career_path[1] into [0], move a value last."""
+    tip = marked(body, "tips[1]")
+    set_runs(tip, "ផ្នែកទីមួយ។")
+    second = new_paragraph_after(tip, "ផ្នែកទីពីរ។")
+    second.append(tip.find(w("bookmarkEnd")))
+    first, other = marked(body, "career_path[0]"), marked(body, "career_path[1]")
+    for child in list(other):
+        if child.tag != w("pPr"):
+            first.append(child)
+    other.getparent().remove(other)
+    marked(body, "values.items[5]").addnext(marked(body, "values.items[0]"))
+
+
+def test_structure_edits_survive_a_libreoffice_save(built, source, tmp_path):
+    edited = edit_docx(built[1], tmp_path / "edited.docx", structure_edits)
+    expected = yaml.safe_load(import_docx(edited, source).new_text)
+    tips, career, items = SHIPPED["tips"], SHIPPED["career_path"], SHIPPED["values"]["items"]
+    assert expected["tips"] == [tips[0], "ផ្នែកទីមួយ។", "ផ្នែកទីពីរ។", *tips[2:]]
+    assert expected["career_path"] == [career[0] + career[1]]
+    assert expected["values"]["items"] == [*items[1:], items[0]]
+    resaved = libreoffice_resave(edited, tmp_path / "libreoffice")
+    assert yaml.safe_load(import_docx(resaved, source).new_text) == expected
+
+
 def test_unedited_docx_saved_by_libreoffice_changes_nothing(built, source, tmp_path):
     resaved = libreoffice_resave(built[1], tmp_path / "libreoffice")
     assert not import_docx(resaved, source).changed
