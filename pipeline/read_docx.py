@@ -25,6 +25,7 @@ MAX_DOCX_BYTES = 20 * 1024 * 1024
 MAX_XML_BYTES = 20 * 1024 * 1024
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"
 _REVISIONS = ("ins", "del", "moveFrom", "moveTo")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and old .doc files
 
@@ -100,6 +101,9 @@ def read_docx(path: Path) -> DocxContent:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
         raise DocxImportError(f"{name}: the file is damaged (word/document.xml: {exc})") from exc
+    if root.tag.startswith(f"{{{_STRICT}"):
+        raise DocxImportError(f"{name}: it was saved as Strict Open XML; save it as an "
+                              "ordinary Word Document (.docx) and import again")
     body = root.find(_w("body"))
     if body is None:
         raise DocxImportError(f"{name}: the file is damaged (word/document.xml has no body)")

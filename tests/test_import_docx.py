@@ -474,6 +474,19 @@ def test_damaged_document_xml_is_refused(built, source, tmp_path):
         import_docx(bad, source)
 
 
+def test_strict_open_xml_is_refused_with_advice(built, source, tmp_path):
+    strict = tmp_path / "strict.docx"
+    with zipfile.ZipFile(built[1]) as package, zipfile.ZipFile(strict, "w") as out:
+        for info in package.infolist():
+            data = package.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"http://schemas.openxmlformats.org/wordprocessingml/2006/"
+                                    b"main", b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+            out.writestr(info.filename, data)
+    with pytest.raises(DocxImportError, match="saved as Strict Open XML"):
+        import_docx(strict, source)
+
+
 def test_a_file_over_the_size_limit_is_refused(built, source, monkeypatch):
     monkeypatch.setattr(read_docx_module, "MAX_DOCX_BYTES", 1000)
     with pytest.raises(DocxImportError, match="over the 0 MB limit"):
