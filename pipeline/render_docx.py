@@ -324,6 +324,7 @@ class _Writer:
         self.part = document.part
         self.styles = styles
         self.cs_fonts = _style_fonts(document, styles, "cs")
+        self.bookmarks = 0  # bookmark ids given so far
 
     def paragraph(self, style: str, text: str = "", container=None, bold: bool = False):
         container = container if container is not None else self.document
@@ -385,9 +386,9 @@ class _Writer:
         titles.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         title = self.paragraph(TITLE, doc.title, titles)
         # Which handout this is, for import: a bookmark survives Word and LibreOffice.
-        self.mark(title, id_marker(doc.id), empty=True)
+        self.bookmark(title, id_marker(doc.id))
         # And which version of its source's text, so that import notices a newer source.
-        self.mark(title, version_marker(doc), empty=True)
+        self.bookmark(title, version_marker(doc))
         if doc.title_other:
             self.paragraph(SUBTITLE, doc.title_other, titles)
         if doc.qr_url:
@@ -453,17 +454,17 @@ class _Writer:
         else:
             raise TypeError(f"no DOCX layout for {type(block).__name__}")
 
-    def mark(self, paragraph, path: str | None, empty: bool = False) -> None:
-        """Wrap a paragraph's runs in a bookmark named after its source field (for import).
+    def mark(self, paragraph, path: str | None) -> None:
+        """Wrap a paragraph's runs in a bookmark named after its source field (for import)."""
+        if path:
+            self.bookmark(paragraph, bookmark_name(path), around=True)
 
-        With `empty`, `path` is a bookmark name put as an empty bookmark at the start.
-        """
-        if not path:
-            return
-        self.bookmarks = getattr(self, "bookmarks", 0) + 1
+    def bookmark(self, paragraph, name: str, around: bool = False) -> None:
+        """Add a bookmark at the start of a paragraph: empty, or around all its runs."""
+        self.bookmarks += 1
         start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
         start.set(qn("w:id"), str(self.bookmarks))
-        start.set(qn("w:name"), path if empty else bookmark_name(path))
+        start.set(qn("w:name"), name)
         end.set(qn("w:id"), str(self.bookmarks))
         p = paragraph._p
         properties = p.find(qn("w:pPr"))
@@ -471,10 +472,10 @@ class _Writer:
             properties.addnext(start)
         else:
             p.insert(0, start)
-        if empty:
-            start.addnext(end)
-        else:
+        if around:
             p.append(end)
+        else:
+            start.addnext(end)
 
     def footer(self, doc: Document, geometry: _Geometry) -> None:
         section = self.document.sections[0]
@@ -498,7 +499,7 @@ class _Writer:
         self.runs(field, placeholder, FOOTER)
 
 
-_LOCKED_CONTENT = ("w:r", "w:hyperlink", "w:fldSimple")
+_LOCKED_CONTENT = frozenset(qn(tag) for tag in ("w:r", "w:hyperlink", "w:fldSimple"))
 
 
 def lock_derived_text(document) -> None:
@@ -514,7 +515,7 @@ def lock_derived_text(document) -> None:
         if any(field_path(start.get(qn("w:name")) or "")
                for start in paragraph.iter(qn("w:bookmarkStart"))):
             continue
-        content = [child for child in paragraph if child.tag in map(qn, _LOCKED_CONTENT)]
+        content = [child for child in paragraph if child.tag in _LOCKED_CONTENT]
         if not content:
             continue
         sdt = OxmlElement("w:sdt")
