@@ -283,6 +283,9 @@ class _Reader:
                 value, changed = self.narrative(item, path), True
             else:
                 value, changed = item.text, True
+            if changed and item.origin is not None:
+                # A salary sentence left as it was (its figure typed over) is not rewritten.
+                changed = value != _node_value(node.value[item.origin])
             values.append(value)
             if item.origin in keep:
                 if changed:

@@ -252,11 +252,13 @@ def test_a_salary_figure_typed_over_is_not_written_back(built, source, tmp_path,
 
     edited = edit_docx(built[1], tmp_path / "edited.docx", change)
     assert main(["import", str(edited), "--source", str(source)]) == 0
-    err = capsys.readouterr().err
-    assert "change the figure in `salary.base_min`, not in the sentence" in err
+    captured = capsys.readouterr()
+    assert "change the figure in `salary.base_min`, not in the sentence" in captured.err
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     assert data["salary"] == SHIPPED["salary"]
     assert data["tips"][0] == "គន្លឹះថ្មី។"
+    assert "{base_min}" in source.read_text(encoding="utf-8").split("narrative:")[1]
+    assert "\n-    - ប្រាក់" not in captured.out and "\n-  - អភិវឌ្ឍ" in captured.out
 
 
 def test_a_salary_sentence_edited_around_its_figures_keeps_its_placeholders(built, source,
