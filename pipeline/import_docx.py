@@ -20,7 +20,7 @@ import yaml
 
 from .config import Settings, load_settings
 from .load import load_source
-from .model import Citations, Diagnostic, Document, Terms, excerpt
+from .model import Bullets, Citations, Diagnostic, Document, Paragraphs, Terms, excerpt
 from .prepare import format_figure, prepare
 from .provenance import LIST_FIELDS, SCALAR_FIELDS, editable_texts, id_marker, version_marker
 from .read_docx import DocxContent, DocxImportError, DocxParagraph, clean_text, read_docx
@@ -162,6 +162,16 @@ def _expected(document: Document) -> tuple[dict[str, str], str, set[str]]:
     return fields, separator, derived
 
 
+def _list_headings(document: Document) -> dict[str, str]:
+    """Return {section heading, cleaned: the list field whose items the section holds}."""
+    headings = {}
+    for section in document.sections:
+        for block in section.blocks[:1]:
+            if isinstance(block, (Paragraphs, Bullets)) and block.paths:
+                headings[clean_text(section.heading)] = block.paths[0].partition("[")[0]
+    return headings
+
+
 @dataclass
 class _Item:
     origin: int | None  # the old index of a list item, None for a new paragraph
@@ -177,8 +187,11 @@ class _Reader:
         self.digits = handout.digits
         self.text = text
         self.expected, self.separator, self.derived = _expected(document)
+        # A section's heading, and the list field whose items follow it: a paragraph typed
+        # right under it (or one whose bookmark Word dropped with its text) is an item.
+        self.headings = _list_headings(document)
         self.notes: list[str] = []
-        self.context: tuple[str, str] | None = None
+        self.context: tuple[str, str | None] | None = None
         self.last = ""  # the last paragraph with text before the one read: says where
         self.intended: dict[str, object] = {}
 
@@ -230,9 +243,10 @@ class _Reader:
         if not text.strip():
             return
         if text in self.derived:
-            self.context = None
+            field = self.headings.get(text)
+            self.context = (field, None) if field else None
             return
-        if context and context[1] == style and context[0] in LIST_FIELDS:
+        if context and context[1] in (None, style) and context[0] in LIST_FIELDS:
             values[context[0]].append(_Item(None, text, paragraph.number))
             return
         if context and context[1] == style:

@@ -342,6 +342,20 @@ def test_enter_inside_an_item_splits_it_into_two_items(built, source, tmp_path):
     assert data["tips"] == [SHIPPED["tips"][0], "ផ្នែកទីមួយ។", "ផ្នែកទីពីរ។", *SHIPPED["tips"][2:]]
 
 
+def test_a_retyped_first_item_that_lost_its_bookmark_is_still_that_item(built, source,
+                                                                        tmp_path):
+    # Word may drop a bookmark whose whole text is typed over.
+    def change(body):
+        tip = marked(body, "tips[0]")
+        for element in (*tip.findall(w("bookmarkStart")), *tip.findall(w("bookmarkEnd"))):
+            tip.remove(element)
+        set_runs(tip, "គន្លឹះថ្មី។")
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["tips"] == ["គន្លឹះថ្មី។", *SHIPPED["tips"][1:]]
+
+
 def test_an_item_whose_text_was_deleted_goes(built, source, tmp_path):
     edited = edit_docx(built[1], tmp_path / "edited.docx",
                        lambda body: set_runs(marked(body, "tips[2]")))
