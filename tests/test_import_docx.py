@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
-from conftest import SHIPPED_SOURCE
+from conftest import SHIPPED_SOURCE, write_source
 from helpers_docx import soffice_tools_or_skip, w
 from lxml import etree
 
@@ -282,6 +282,24 @@ def test_derived_text_is_locked_for_word_and_author_text_is_not(built):
     assert [clean_text(text) for text in locked[:2]] == ["អ្នកគ្រប់គ្រងគណនី", "Account Manager"]
     assert "គន្លឹះដើម្បីជោគជ័យ" in map(clean_text, locked)
     assert all(marked(body, f"tips[{i}]").find(f".//{w('sdt')}") is None for i in range(4))
+
+
+def test_khmer_digit_figures_are_found_in_an_edited_sentence(tmp_path):
+    (tmp_path / "sources").mkdir()
+    source = write_source(tmp_path / "sources", {"digits": "khmer"})
+    report = build([source], "docx", load_settings(), tmp_path / "output")
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    built_docx = tmp_path / "output" / "docx" / "account-manager.docx"
+
+    def change(body):
+        paragraph = marked(body, "salary.narrative[0]")
+        text = clean_text("".join(t.text for t in paragraph.iter(w("t"))))
+        assert "$៤៣,០០០" in text
+        set_runs(paragraph, "ថ្មី " + text)
+
+    edited = edit_docx(built_docx, tmp_path / "edited.docx", change)
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["salary"]["narrative"] == ["ថ្មី " + SHIPPED["salary"]["narrative"][0]]
 
 
 def test_text_typed_into_a_heading_fails_and_says_where(built, source, tmp_path):
