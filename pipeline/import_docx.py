@@ -58,9 +58,12 @@ class ImportResult:
         return any(d.is_error for d in self.diagnostics)
 
     def diff(self) -> str:
+        """Return the unified diff of the source (a/ and b/ before a relative path, as git)."""
+        relative = not Path(self.display).is_absolute()
         return "".join(difflib.unified_diff(
             self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
-            f"a/{self.display}", f"b/{self.display}"))
+            f"a/{self.display}" if relative else self.display,
+            f"b/{self.display}" if relative else self.display))
 
 
 def find_source(docx: Path, sources: Path) -> Path:

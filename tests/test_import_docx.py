@@ -217,7 +217,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(built, source, tmp_path, cap
     before = source.read_bytes()
     assert main(["import", str(edited), "--source", str(source), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"--- a/{source}") or "--- a/" in out
+    assert out.startswith(f"--- {source}\n+++ {source}\n@@ ")
     assert "not written (--dry-run)" in out
     assert source.read_bytes() == before
 
