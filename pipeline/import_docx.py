@@ -213,7 +213,7 @@ class _Reader:
             if paragraph.clean.strip():
                 self.last = paragraph.clean
         for name in SCALAR_FIELDS:
-            if not values[name]:
+            if not values[name] and name in self.expected:
                 raise DocxImportError(f"{self.name}: the paragraph of {name} is missing, or "
                                       "lost its marker; nothing written")
         if not any(values.values()):
@@ -256,10 +256,10 @@ class _Reader:
             raise self.fail(paragraph, f"{context[0]} is one paragraph; join the new "
                                        "paragraph to it")
         raise self.fail(paragraph, "this text is outside every part that is read back "
-                                   "(the title, headings, quick facts, references, the QR "
-                                   "caption and footer come from the source's other fields, "
-                                   "labels and figures); undo it in the DOCX, or change the "
-                                   "source itself")
+                                   "(headings, quick facts, references, the QR caption and "
+                                   "footer come from the source's other fields, labels and "
+                                   "figures); undo it in the DOCX, or change the source "
+                                   "itself")
 
     # --- edits -----------------------------------------------------------------------------
 
@@ -267,6 +267,8 @@ class _Reader:
         edits: list[Edit] = []
         try:
             for name in SCALAR_FIELDS:
+                if name not in self.expected:
+                    continue  # an optional field the source leaves out (title_other)
                 item = values[name][0]
                 node = find_node(self.root, name)
                 if item.text != self.expected[name]:

@@ -15,9 +15,9 @@ import re
 
 PREFIX = "k_"
 MAX_NAME = 40
-# The fields a DOCX paragraph can stand for: lists of paragraphs, and values.lead.
+# The fields a DOCX paragraph can stand for: lists of paragraphs, and single paragraphs.
 LIST_FIELDS = ("introduction", "career_path", "salary.narrative", "tips", "values.items")
-SCALAR_FIELDS = ("values.lead",)
+SCALAR_FIELDS = ("title", "title_other", "values.lead")
 _LIST_ITEM = re.compile(r"(?P<field>[a-z_.]+)\[(?P<index>\d+)\]\Z")
 
 
@@ -67,7 +67,9 @@ def editable_texts(document) -> list[tuple[str, str]]:
     """Return (field path, text) of every paragraph of author text, in reading order."""
     from .model import Bullets, Paragraphs, Terms
 
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = [("title", document.title)]
+    if document.title_other:
+        pairs.append(("title_other", document.title_other))
     for section in document.sections:
         for block in section.blocks:
             if isinstance(block, Paragraphs):

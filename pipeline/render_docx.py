@@ -389,8 +389,9 @@ class _Writer:
         self.bookmark(title, id_marker(doc.id))
         # And which version of its source's text, so that import notices a newer source.
         self.bookmark(title, version_marker(doc))
+        self.mark(title, "title")
         if doc.title_other:
-            self.paragraph(SUBTITLE, doc.title_other, titles)
+            self.mark(self.paragraph(SUBTITLE, doc.title_other, titles), "title_other")
         if doc.qr_url:
             cell = table.rows[0].cells[1]
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -505,8 +506,8 @@ _LOCKED_CONTENT = frozenset(qn(tag) for tag in ("w:r", "w:hyperlink", "w:fldSimp
 def lock_derived_text(document) -> None:
     """Put the text of each body paragraph that is not author text in a locked content control.
 
-    Titles, headings, quick facts, references and the QR code come from other fields, the
-    labels and the figures; import never reads them back. Word refuses to edit a locked
+    Headings, quick facts, references and the QR code come from other fields, the labels
+    and the figures; import never reads them back. Word refuses to edit a locked
     control's content; LibreOffice keeps the text but drops the lock (and import then stops
     at an edit there, naming the paragraph). Inline controls only: LibreOffice garbles
     block-level ones.
