@@ -197,6 +197,20 @@ def test_clean_text_removes_only_what_the_build_inserted():
     assert clean_text(typed) == f"កខគ ។ ១០ ០០០រៀល a{NBSP}b"
 
 
+def test_a_line_break_or_tab_typed_in_a_paragraph_reads_as_a_space(built, source, tmp_path):
+    def change(body):
+        paragraph = marked(body, "tips[0]")
+        set_runs(paragraph, "មួយ")
+        end = paragraph.find(w("bookmarkEnd"))
+        for tag, text in (("br", "ពីរ"), ("tab", "បី")):
+            element = run(text)
+            element.insert(0, etree.Element(w(tag)))
+            end.addprevious(element)
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    assert yaml.safe_load(import_docx(edited, source).new_text)["tips"][0] == "មួយ ពីរ បី"
+
+
 # --- edits -------------------------------------------------------------------------------------
 
 
@@ -210,6 +224,27 @@ def test_word_edits_come_back_as_the_intended_values(built, source, tmp_path, ca
     # Comments and layout stay: every line the edits did not touch is the same.
     assert text.startswith(SHIPPED_SOURCE.read_text(encoding="utf-8").split("introduction:")[0])
     assert "# Figures are written once" in text
+
+
+def test_edits_made_through_python_docx_come_back(built, source, tmp_path):
+    document = docx.Document(str(built[1]))
+    by_field = {field_path(start.get(w("name"))): start.getparent()
+                for start in document.element.body.iter(w("bookmarkStart"))}
+    paragraphs = {p._p: p for p in document.paragraphs}
+    tip = paragraphs[by_field["tips[3]"]]
+    tip.add_run(" បន្ថែម").bold = True  # typed at the end, in bold
+    added = paragraphs[by_field["tips[0]"]].insert_paragraph_before("គន្លឹះដំបូង។",
+                                                                    style=tip.style)
+    assert added.style.name == tip.style.name
+    lead = paragraphs[by_field["values.lead"]]
+    lead.runs[0].text = "ការណែនាំ"
+    for run_ in lead.runs[1:]:
+        run_.text = ""
+    edited = tmp_path / "python-docx.docx"
+    document.save(str(edited))
+    data = yaml.safe_load(import_docx(edited, source).new_text)
+    assert data["tips"] == ["គន្លឹះដំបូង។", *SHIPPED["tips"][:3], SHIPPED["tips"][3] + " បន្ថែម"]
+    assert data["values"]["lead"] == "ការណែនាំ"
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(built, source, tmp_path, capsys):
