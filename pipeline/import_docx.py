@@ -1,8 +1,9 @@
 """Apply an edited handout DOCX to its source: `python -m pipeline import FILE.docx`.
 
 read_docx gives the DOCX's paragraphs with the source field each one marks. Here they are
-grouped back into the source's fields (a new paragraph right after a list item, in the same
-style, is a new item of that list), compared with what the build made of the source (so
+grouped back into the source's fields (a paragraph without a marker right after a list
+item, in the same style, or right under a list's heading, is a new item of that list),
+compared with what the build made of the source (so
 that an unedited paragraph leaves its value untouched, to the byte), and turned into edits
 of the source text that keep its comments, key order, quoting and layout.
 """
@@ -153,7 +154,7 @@ def _check(text: str, source: Path, display: str, settings: Settings) -> list[Di
 
 def _expected(document: Document) -> tuple[dict[str, str], str, set[str]]:
     """Return {field path: its DOCX text, cleaned}, the term separator, and the derived texts
-    (everything else the DOCX body shows: titles, headings, facts, citations, captions)."""
+    (everything else the DOCX body shows: headings, facts, citations, the QR caption)."""
     fields = {path: clean_text(text) for path, text in editable_texts(document)}
     separator = next((block.separator for section in document.sections
                       for block in section.blocks if isinstance(block, Terms)), "")
