@@ -3,9 +3,9 @@
 read_docx gives the DOCX's paragraphs with the source field each one marks. Here they are
 grouped back into the source's fields (a paragraph without a marker right after a list
 item, in the same style, or right under a list's heading, is a new item of that list),
-compared with what the build made of the source (so
-that an unedited paragraph leaves its value untouched, to the byte), and turned into edits
-of the source text that keep its comments, key order, quoting and layout.
+compared with what the build made of the source (so that an unedited paragraph leaves its
+value untouched, to the byte), and turned into edits of the source text that keep its
+comments, key order, quoting and layout.
 """
 
 from __future__ import annotations
