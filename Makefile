@@ -48,8 +48,8 @@ RUN := $(VENV)/bin/python -m pipeline
 STRICT_FLAG := $(if $(STRICT),--strict)
 JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup check fix test lint schema reference-docx $(WRITERS) all outputs bench \
-        serve clean distclean
+.PHONY: help setup check fix import test lint schema reference-docx $(WRITERS) all outputs \
+        bench serve clean distclean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter|A3] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
@@ -76,6 +76,9 @@ check: $(VENV_STAMP) ## Validate every source and fair; STRICT=1 fails on warnin
 
 fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sources in place
 	@$(RUN) fix $(SOURCES_DIR)
+
+import: $(VENV_STAMP) ## Read an edited DOCX back into its source: DOCX=file.docx [DRY_RUN=1]
+	@$(RUN) import --sources $(SOURCES_DIR) $(if $(DRY_RUN),--dry-run) $(or $(DOCX),$(error give the edited file: make import DOCX=output/docx/<id>.docx))
 
 pdf: outputs ## Build output/pdf/<id>.pdf (and output/html/<id>.html) for every source
 	@:

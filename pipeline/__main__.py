@@ -17,11 +17,11 @@ from .model import Diagnostic
 DEFAULT_SOURCES = Path("sources")
 
 
-def _say(*values, file=None) -> None:
+def _say(*values, file=None, end="\n") -> None:
     """Print a line; if the reader has gone (`... | head -1`), go on building silently."""
     file = file or sys.stdout
     try:
-        print(*values, file=file, flush=True)
+        print(*values, file=file, flush=True, end=end)
     except BrokenPipeError:
         # Point the stream at /dev/null so that later lines and the final flush are no-ops.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -282,6 +282,45 @@ def _reload(path: Path, display: str, text: str):
     return loaded
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Read edited DOCX files back into their sources; print each diff and its diagnostics."""
+    from .import_docx import find_source, import_docx
+    from .outputs import write_atomically
+    from .read_docx import DocxImportError
+
+    if args.source and len(args.docx) > 1:
+        _say("error: --source names the source of one DOCX; import the others apart",
+             file=sys.stderr)
+        return 2
+    failed = 0
+    for docx in args.docx:
+        try:
+            source = args.source or find_source(docx, args.sources)
+            result = import_docx(docx, source, _display(source), force=args.force)
+        except DocxImportError as exc:
+            _say(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for note in result.notes:
+            _say(f"warning: {note}", file=sys.stderr)
+        if not result.changed:
+            _say(f"{_display(docx)}: no changes to {result.display}")
+            continue
+        _say(result.diff(), end="")
+        _print_diagnostics(result.diagnostics)
+        if result.errors:
+            _say(f"{result.display}: not written: the edited source would have errors "
+                 "(above); correct the DOCX and import again", file=sys.stderr)
+            failed += 1
+        elif args.dry_run:
+            _say(f"{result.display}: not written (--dry-run)")
+        else:
+            bom = b"\xef\xbb\xbf" if source.read_bytes().startswith(b"\xef\xbb\xbf") else b""
+            write_atomically(source.resolve(), bom + result.new_text.encode("utf-8"))
+            _say(f"{result.display}: written from {_display(docx)}")
+    return 1 if failed else 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from . import fair
 
@@ -395,6 +434,24 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("files", nargs="*", type=Path,
                      help="source files or folders (default: sources/)")
     fix.set_defaults(run=cmd_fix)
+
+    import_cmd = commands.add_parser(
+        "import", parents=[common], help="read edited DOCX files back into their sources",
+        description="Read a handout DOCX edited in Word or LibreOffice back into "
+                    "sources/<id>.yaml: only the values that changed, keeping comments and "
+                    "layout. Prints a unified diff and the source's diagnostics.")
+    import_cmd.add_argument("docx", nargs="+", type=Path, help="edited DOCX files")
+    import_cmd.add_argument("--source", type=Path, default=None,
+                            help="the source to update (default: the one the DOCX was made "
+                                 "from, found in --sources)")
+    import_cmd.add_argument("--sources", type=Path, default=DEFAULT_SOURCES,
+                            help="folder of the sources (default: sources/)")
+    import_cmd.add_argument("-n", "--dry-run", action="store_true",
+                            help="print the diff, write nothing")
+    import_cmd.add_argument("--force", action="store_true",
+                            help="import even if the source changed since the DOCX was made "
+                                 "(the DOCX's text wins)")
+    import_cmd.set_defaults(run=cmd_import)
 
     schema_cmd = commands.add_parser("schema", parents=[common],
                                      help="write the JSON Schemas of sources and fairs",

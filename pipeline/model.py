@@ -84,9 +84,15 @@ Handout = AUTHOR_CLASSES["Handout"]  # one career handout as written in its sour
 # --- what the reader sees --------------------------------------------------------------------
 
 
+# Each editable block also carries the source field each of its texts came from
+# (`introduction[0]`, `values.items[2]`, `tips[3]`): `import` reads a DOCX edit back by it.
+# Renderers that only draw ignore these paths.
+
+
 @dataclass(frozen=True)
 class Paragraphs:
     paragraphs: tuple[str, ...]
+    paths: tuple[str, ...] = ()  # one source field per paragraph
 
     def texts(self):
         yield from self.paragraphs
@@ -95,6 +101,7 @@ class Paragraphs:
 @dataclass(frozen=True)
 class Bullets:
     items: tuple[str, ...]
+    paths: tuple[str, ...] = ()  # one source field per item
 
     def texts(self):
         yield from self.items
@@ -105,6 +112,8 @@ class Terms:
     lead: str
     items: tuple[Term, ...]
     separator: str
+    lead_path: str = ""
+    paths: tuple[str, ...] = ()  # one source item per term: its `term` and `explanation`
 
     def texts(self):
         yield self.lead

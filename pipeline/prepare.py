@@ -104,6 +104,11 @@ def month_and_year(date: str, labels: Labels) -> str:
     return f"ខែ{name} ឆ្នាំ{year}" if has_khmer(name) else f"{name} {year}"
 
 
+def _paths(field: str, items) -> tuple[str, ...]:
+    """Return the source field of each item of a list: field[0], field[1], ..."""
+    return tuple(f"{field}[{index}]" for index in range(len(items)))
+
+
 def _first_sentence(paragraph: str) -> str:
     return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
 
@@ -130,20 +135,24 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
         """Wrap running text, keeping its last two words on one line."""
         return keep_last_words_together(wrap(text)) if breaks else wrap(text)
 
-    def paragraphs(texts) -> Paragraphs:
-        return Paragraphs(tuple(body(t) for t in texts))
+    def paragraphs(texts, field: str) -> Paragraphs:
+        texts = tuple(texts)
+        return Paragraphs(tuple(body(t) for t in texts), _paths(field, texts))
 
     sections = (
         Section("introduction", wrap(labels["introduction"]),
-                (paragraphs(handout.introduction),)),
+                (paragraphs(handout.introduction, "introduction"),)),
         Section("values", wrap(labels["values"]), (Terms(
             body(handout.values.lead),
             tuple(Term(wrap(i.term), body(i.explanation)) for i in handout.values.items),
-            labels["term_separator"]),)),
-        Section("career_path", wrap(labels["career_path"]), (paragraphs(handout.career_path),)),
+            labels["term_separator"], "values.lead",
+            _paths("values.items", handout.values.items)),)),
+        Section("career_path", wrap(labels["career_path"]),
+                (paragraphs(handout.career_path, "career_path"),)),
         Section("salary", wrap(labels["salary"]), (paragraphs(
-            fill_figures(t, handout) for t in handout.salary.narrative),)),
-        Section("tips", wrap(labels["tips"]), (Bullets(tuple(body(t) for t in handout.tips)),)),
+            (fill_figures(t, handout) for t in handout.salary.narrative), "salary.narrative"),)),
+        Section("tips", wrap(labels["tips"]), (Bullets(tuple(body(t) for t in handout.tips),
+                                                       _paths("tips", handout.tips)),)),
         Section("references", wrap(labels["references"]), (Citations(tuple(
             Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
             for r in handout.references)),)),

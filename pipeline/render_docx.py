@@ -44,6 +44,7 @@ from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from .model import Bullets, Citations, Document, Paragraphs, Terms
+from .provenance import bookmark_name, field_path, id_marker, version_marker
 from .theme import Page, Theme, load_theme, theme_for
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
@@ -119,6 +120,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
             writer.block(block)
     writer.contact(doc)
     writer.footer(doc, geometry)
+    lock_derived_text(document)
     _core_properties(document, doc)
     _extended_properties(document, doc)
     khmer = {writer.cs_fonts[name] for name in PARAGRAPH_STYLES}
@@ -324,6 +326,7 @@ class _Writer:
         self.part = document.part
         self.styles = styles
         self.cs_fonts = _style_fonts(document, styles, "cs")
+        self.bookmarks = 0  # bookmark ids given so far
 
     def paragraph(self, style: str, text: str = "", container=None, bold: bool = False):
         container = container if container is not None else self.document
@@ -388,9 +391,14 @@ class _Writer:
             logo.alignment = WD_ALIGN_PARAGRAPH.LEFT
             logo.add_run().add_picture(str(doc.logo.path), height=Mm(LOGO_MM))
             logo._p.find(".//" + qn("wp:docPr")).set("descr", doc.organisation)
-        self.paragraph(TITLE, doc.title, titles)
+        title = self.paragraph(TITLE, doc.title, titles)
+        # Which handout this is, for import: a bookmark survives Word and LibreOffice.
+        self.bookmark(title, id_marker(doc.id))
+        # And which version of its source's text, so that import notices a newer source.
+        self.bookmark(title, version_marker(doc))
+        self.mark(title, "title")
         if doc.title_other:
-            self.paragraph(SUBTITLE, doc.title_other, titles)
+            self.mark(self.paragraph(SUBTITLE, doc.title_other, titles), "title_other")
         if doc.qr_url:
             cell = table.rows[0].cells[1]
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -445,22 +453,46 @@ class _Writer:
 
     def block(self, block) -> None:
         if isinstance(block, Paragraphs):
-            for text in block.paragraphs:
-                self.paragraph(NORMAL, text)
+            for text, path in _with_paths(block.paragraphs, block.paths):
+                self.mark(self.paragraph(NORMAL, text), path)
         elif isinstance(block, Terms):
-            self.paragraph(NORMAL, block.lead)
-            for item in block.items:
+            self.mark(self.paragraph(NORMAL, block.lead), block.lead_path)
+            for item, path in _with_paths(block.items, block.paths):
                 paragraph = self.paragraph(LIST_BULLET, item.term, bold=True)
                 self.runs(paragraph._p, block.separator + item.explanation, LIST_BULLET)
+                self.mark(paragraph, path)
         elif isinstance(block, Bullets):
-            for text in block.items:
-                self.paragraph(LIST_BULLET, text)
+            for text, path in _with_paths(block.items, block.paths):
+                self.mark(self.paragraph(LIST_BULLET, text), path)
         elif isinstance(block, Citations):
             for citation in block.items:
                 paragraph = self.paragraph(REFERENCES, f"{citation.text} ")
                 self.hyperlink(paragraph, citation.url, citation.url, REFERENCES)
         else:
             raise TypeError(f"no DOCX layout for {type(block).__name__}")
+
+    def mark(self, paragraph, path: str | None) -> None:
+        """Wrap a paragraph's runs in a bookmark named after its source field (for import)."""
+        if path:
+            self.bookmark(paragraph, bookmark_name(path), around=True)
+
+    def bookmark(self, paragraph, name: str, around: bool = False) -> None:
+        """Add a bookmark at the start of a paragraph: empty, or around all its runs."""
+        self.bookmarks += 1
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(self.bookmarks))
+        start.set(qn("w:name"), name)
+        end.set(qn("w:id"), str(self.bookmarks))
+        p = paragraph._p
+        properties = p.find(qn("w:pPr"))
+        if properties is not None:
+            properties.addnext(start)
+        else:
+            p.insert(0, start)
+        if around:
+            p.append(end)
+        else:
+            start.addnext(end)
 
     def footer(self, doc: Document, geometry: _Geometry) -> None:
         section = self.document.sections[0]
@@ -482,6 +514,43 @@ class _Writer:
         field.set(qn("w:instr"), f" {instruction} ")
         paragraph._p.append(field)
         self.runs(field, placeholder, FOOTER)
+
+
+_LOCKED_CONTENT = frozenset(qn(tag) for tag in ("w:r", "w:hyperlink", "w:fldSimple"))
+
+
+def lock_derived_text(document) -> None:
+    """Put the text of each body paragraph that is not author text in a locked content control.
+
+    Headings, quick facts, references and the QR code come from other fields, the labels
+    and the figures; import never reads them back. Word refuses to edit a locked
+    control's content; LibreOffice keeps the text but drops the lock (and import then stops
+    at an edit there, naming the paragraph). Inline controls only: LibreOffice garbles
+    block-level ones.
+    """
+    for paragraph in document.element.body.iter(qn("w:p")):
+        if any(field_path(start.get(qn("w:name")) or "")
+               for start in paragraph.iter(qn("w:bookmarkStart"))):
+            continue
+        content = [child for child in paragraph if child.tag in _LOCKED_CONTENT]
+        if not content:
+            continue
+        sdt = OxmlElement("w:sdt")
+        properties = OxmlElement("w:sdtPr")
+        lock = OxmlElement("w:lock")
+        lock.set(qn("w:val"), "sdtContentLocked")
+        properties.append(lock)
+        sdt.append(properties)
+        holder = OxmlElement("w:sdtContent")
+        sdt.append(holder)
+        content[0].addprevious(sdt)
+        for child in content:
+            holder.append(child)
+
+
+def _with_paths(texts, paths):
+    """Pair each text with its source field path (None when the block carries no paths)."""
+    return zip(texts, paths or (None,) * len(texts), strict=True)
 
 
 def _cell_bottom_margin(cell, twips: int) -> None:
