@@ -57,10 +57,12 @@ FAIR = Object("One career fair: its booklet of handouts and its table poster.", 
                              SECTION), required=False),
 }, name="the fair")
 
-_KHMER_MONTHS = ("មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា",
-                 "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ")
-_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-                   "September", "October", "November", "December")
+
+def _months(language: str) -> tuple[str, ...]:
+    """Return the month names of templates/labels/<language>.yaml, as handouts print them."""
+    from .config import load_labels
+
+    return load_labels(language).months
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Fair:
             return to_khmer_digits(str(value)) if digits == "khmer" else str(value)
 
         def day(when: date, year: bool = True) -> str:
-            text = f"ថ្ងៃទី{number(when.day)} ខែ{_KHMER_MONTHS[when.month - 1]}"
+            text = f"ថ្ងៃទី{number(when.day)} ខែ{_months('km')[when.month - 1]}"
             return f"{text} ឆ្នាំ{number(when.year)}" if year else text
 
         end = self.end
@@ -99,20 +101,20 @@ class Fair:
             return day(self.start)
         if (end.year, end.month) == (self.start.year, self.start.month):
             return (f"ថ្ងៃទី{number(self.start.day)}–{number(end.day)} "
-                    f"ខែ{_KHMER_MONTHS[end.month - 1]} ឆ្នាំ{number(end.year)}")
+                    f"ខែ{_months('km')[end.month - 1]} ឆ្នាំ{number(end.year)}")
         return f"{day(self.start, end.year != self.start.year)} – {day(end)}"
 
     def dates_en(self) -> str:
         """Return the dates in English: 20 February 2027, 20–21 February 2027."""
         start, end = self.start, self.end
         if not end or end == start:
-            return f"{start.day} {_ENGLISH_MONTHS[start.month - 1]} {start.year}"
+            return f"{start.day} {_months('en')[start.month - 1]} {start.year}"
         if (end.year, end.month) == (start.year, start.month):
-            return f"{start.day}–{end.day} {_ENGLISH_MONTHS[end.month - 1]} {end.year}"
-        first = f"{start.day} {_ENGLISH_MONTHS[start.month - 1]}"
+            return f"{start.day}–{end.day} {_months('en')[end.month - 1]} {end.year}"
+        first = f"{start.day} {_months('en')[start.month - 1]}"
         if end.year != start.year:
             first += f" {start.year}"
-        return f"{first} – {end.day} {_ENGLISH_MONTHS[end.month - 1]} {end.year}"
+        return f"{first} – {end.day} {_months('en')[end.month - 1]} {end.year}"
 
 
 @dataclass(frozen=True)
