@@ -115,11 +115,13 @@ def load_settings(path: Path = SETTINGS_FILE, **overrides) -> Settings:
 
 def _check_online_url(file_name: str, url: str) -> None:
     """Refuse an online_url the QR code and the PDF link cannot carry safely."""
+    if not url:
+        return
+    # Imported here, and only for an address to check: a build with nothing to do never
+    # loads the validator (a third of its start-up).
     from .model import excerpt
     from .validate import _has_credentials, _is_web_url
 
-    if not url:
-        return
     problem = None
     if len(url) > MAX_ONLINE_URL:
         problem = (f"is {len(url)} characters long; at most {MAX_ONLINE_URL} are allowed (a "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -242,11 +243,31 @@ def with_related(key: str, path: Path, related: Sequence[str]) -> str:
     digest = hashlib.sha256(key.encode())
     for other in sorted(related):
         try:
-            digest.update(b"\0" + other.encode() + b"\0" +
-                          (path.parent / f"{other}.yaml").read_bytes())
+            printed = _title_lines((path.parent / f"{other}.yaml").read_bytes())
         except OSError:
-            digest.update(b"\0" + other.encode() + b"\0missing")
+            printed = b"missing"
+        digest.update(b"\0" + other.encode() + b"\0" + printed)
     return digest.hexdigest()
+
+
+# The top-level keys of a suggested career whose values the suggesting handout prints.
+_PRINTED_KEYS = re.compile(rb"(title|title_other|language)[ \t]*:")
+
+
+def _title_lines(data: bytes) -> bytes:
+    """Return the lines of a source that hold its titles and language, as written.
+
+    Only these reach a handout that suggests it, so an edit elsewhere (a new tip) does not
+    rebuild that handout. A top-level value runs on in indented (or blank) lines, which are
+    kept; the next line at the margin starts another key.
+    """
+    kept, keeping = [], False
+    for line in data.splitlines():
+        if line[:1] not in (b" ", b"\t", b"") and not line.startswith(b"#"):
+            keeping = bool(_PRINTED_KEYS.match(line))
+        if keeping:
+            kept.append(line)
+    return b"\n".join(kept)
 
 
 def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settings,

@@ -168,3 +168,15 @@ def test_a_handout_that_suggests_another_is_rebuilt_when_that_ones_title_changes
     assert sorted(p.name for p in second.written) == [
         "other.html", "other.pdf", "suggesting.html", "suggesting.pdf"]
     assert "អ្នកលក់" in (out / "html" / "suggesting.html").read_text(encoding="utf-8")
+
+
+def test_an_edit_that_leaves_a_suggested_careers_titles_alone_rebuilds_only_it(
+        tmp_path, source_copy):
+    suggesting = source_copy({"related": ["other"]}, handout_id="suggesting")
+    other = source_copy(handout_id="other")
+    out = tmp_path / "out"
+    assert build([suggesting, other], ["pdf"], load_settings(), out).built == 2
+    other.write_text(other.read_text(encoding="utf-8").replace(
+        "tips:\n", "tips:\n- ព័ត៌មានថ្មី។\n", 1), encoding="utf-8")
+    report = build([suggesting, other], ["pdf"], load_settings(), out)
+    assert sorted(p.name for p in report.written) == ["other.html", "other.pdf"]
