@@ -172,7 +172,8 @@ class Document:
     digits: str  # "latin" or "khmer", for page numbers
     subject: str
     keywords: tuple[str, ...]
-    created: str | None  # ISO 8601 in UTC, from SOURCE_DATE_EPOCH; None: write no date
+    # ISO 8601 in UTC: its source's last commit (or SOURCE_DATE_EPOCH); None: write no date.
+    created: str | None
     updated: str | None = None  # when the content was last reviewed (2026-11 or 2026-11-30)
     contact: tuple[str, ...] = ()  # the office's address, phone, e-mail, web (handouts.yaml)
     logo: Logo | None = None  # the office's logo, checked (pipeline/branding.py)
