@@ -18,22 +18,23 @@ BENCH_RUNS  ?= 3
 BENCH_HANDOUTS ?= 100
 HOST        ?= 127.0.0.1
 PORT        ?= 8000
-PAGE_SIZES  := A4 A5 Letter A3
-PDF_VARIANTS := pdf/ua-1 pdf/ua-2 pdf/a-2b pdf/a-3b none
-ifeq ($(filter $(PAGE_SIZE),$(PAGE_SIZES)),)
-$(error PAGE_SIZE=$(PAGE_SIZE) is not one of: $(PAGE_SIZES))
-endif
-ifeq ($(filter $(PDF_VARIANT),$(PDF_VARIANTS)),)
-$(error PDF_VARIANT=$(PDF_VARIANT) is not one of: $(PDF_VARIANTS))
-endif
+JOBS        ?=
+# (The pipeline checks PAGE_SIZE and PDF_VARIANT: the page sizes are stated once, in
+# templates/theme.yaml, and `python -m pipeline build --help` lists both.)
+
 # --- what to build --------------------------------------------------------------------------
-# The pipeline works out what is out of date (per handout and per format, from a manifest in
-# output/.build/), renders only that in a pool of JOBS workers, and removes the outputs of a
-# source that is gone; make only says which formats. The formats are the pipeline's writers
-# (pipeline/writers/); `make pdf docx` and `make all` prepare each source once for both.
-WRITERS   := pdf print docx booklet print-booklet poster site
-JOBS      ?=
-ASKED     := $(filter $(WRITERS),$(MAKECMDGOALS)) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
+# Every goal that is not one of the commands below names an output format: one of the
+# pipeline's writers (pipeline/writers/, a module each; `make help` lists them), so a new
+# format needs no line here. The pipeline works out what is out of date (per handout and per
+# format, from a manifest in output/.build/), renders only that in a pool of JOBS workers,
+# and removes the outputs of a source that is gone; make only says which formats.
+# `make pdf docx` and `make all` prepare each source once for both.
+COMMANDS  := help setup check fix import test lint schema reference-docx all outputs bench \
+             serve clean distclean
+# Goals with a / or a . are files (make's own business), not formats.
+FORMAT_GOALS := $(foreach goal,$(filter-out $(COMMANDS),$(MAKECMDGOALS)),\
+                  $(if $(findstring /,$(goal))$(findstring .,$(goal)),,$(goal)))
+ASKED     := $(FORMAT_GOALS) $(if $(filter all,$(MAKECMDGOALS)),pdf docx)
 comma     := ,
 empty     :=
 space     := $(empty) $(empty)
@@ -48,14 +49,17 @@ RUN := $(VENV)/bin/python -m pipeline
 STRICT_FLAG := $(if $(STRICT),--strict)
 JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup check fix import test lint schema reference-docx $(WRITERS) all outputs \
-        bench serve clean distclean
+.PHONY: $(COMMANDS) $(FORMAT_GOALS)
 
 help: ## List the targets (this text)
-	@echo "usage: make TARGET [PAGE_SIZE=A4|A5|Letter|A3] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
+	@echo "usage: make TARGET [PAGE_SIZE=A4] [PDF_VARIANT=pdf/ua-1] [STRICT=1] [JOBS=n]"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
+	@echo
+	@echo "output formats (make FORMAT [FORMAT ...]: one pass over the sources for all):"
+	@if [ -x "$(VENV)/bin/python" ]; then $(RUN) formats; \
+	 else echo "  (listed once the pipeline is set up: run any target, or make setup)"; fi
 	@echo
 	@echo "sources: $(SOURCES_DIR)/*.yaml ($(words $(SOURCES)) found); outputs: $(OUTPUT_DIR)/"
 
@@ -80,19 +84,7 @@ fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sou
 import: $(VENV_STAMP) ## Read an edited DOCX back into its source: DOCX=file.docx [DRY_RUN=1]
 	@$(RUN) import --sources $(SOURCES_DIR) $(if $(DRY_RUN),--dry-run) $(or $(DOCX),$(error give the edited file: make import DOCX=output/docx/<id>.docx))
 
-pdf: outputs ## Build output/pdf/<id>.pdf (and output/html/<id>.html) for every source
-	@:
-print: outputs ## Build press versions with 3 mm bleed and crop marks in output/print/
-	@:
-docx: outputs ## Build editable output/docx/<id>.docx for every source
-	@:
-booklet: outputs ## Build output/booklet/<fair>.pdf for every fairs/<fair>.yaml: all its handouts
-	@:
-print-booklet: outputs ## Build press booklets (bleed, crop marks, 4n pages) in output/print-booklet/
-	@:
-poster: outputs ## Build output/poster/<fair>.pdf: a table sign with a QR code per career
-	@:
-site: outputs ## Build the web site in output/site/ (with the PDF and DOCX it offers)
+$(FORMAT_GOALS): outputs
 	@:
 all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
@@ -132,11 +124,9 @@ bench: $(VENV_STAMP) ## Time the build on BENCH_HANDOUTS generated handouts, bes
 	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS) --handouts $(BENCH_HANDOUTS) \
 		$(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
-clean: ## Remove generated outputs
-	rm -rf $(OUTPUT_DIR)/pdf $(OUTPUT_DIR)/html $(OUTPUT_DIR)/print $(OUTPUT_DIR)/docx \
-		$(OUTPUT_DIR)/booklet $(OUTPUT_DIR)/print-booklet $(OUTPUT_DIR)/poster \
-		$(OUTPUT_DIR)/site \
-		$(OUTPUT_DIR)/.build
+clean: ## Remove generated outputs (every format's folders in OUTPUT_DIR)
+	@if [ -x "$(VENV)/bin/python" ]; then $(RUN) clean --out "$(OUTPUT_DIR)"; \
+	 else echo "nothing to clean: the pipeline was never set up here"; fi
 
 distclean: clean ## Remove outputs and the virtual environment
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info node_modules

@@ -321,6 +321,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_formats(args: argparse.Namespace) -> int:
+    """List the output formats (the writers), one a line: its name and what it makes."""
+    from . import writers
+
+    for writer in writers.writers().values():
+        _say(f"  {writer.name:<15} {writer.help}")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove every writer's folders in the output folder, and the build's state."""
+    import shutil
+
+    from . import writers
+    from .outputs import STATE_FOLDER
+
+    folders = [folder for writer in writers.writers().values() for folder in writer.folders]
+    for folder in dict.fromkeys([*folders, STATE_FOLDER]):
+        path = args.out / folder
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+            _say(f"removed {_display(path)}/")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from . import fair
 
@@ -452,6 +477,19 @@ def _parser() -> argparse.ArgumentParser:
                             help="import even if the source changed since the DOCX was made "
                                  "(the DOCX's text wins)")
     import_cmd.set_defaults(run=cmd_import)
+
+    formats_cmd = commands.add_parser("formats", parents=[common],
+                                      help="list the output formats, one a line",
+                                      description="List every output format (writer) with "
+                                                  "what it makes; each is also a command.")
+    formats_cmd.set_defaults(run=cmd_formats)
+    clean_cmd = commands.add_parser("clean", parents=[common],
+                                    help="remove the outputs of every format",
+                                    description="Remove every format's folders in the output "
+                                                "folder, and the build's state.")
+    clean_cmd.add_argument("--out", type=_output_folder, default=Path("output"),
+                           help="output folder (default: output/)")
+    clean_cmd.set_defaults(run=cmd_clean)
 
     schema_cmd = commands.add_parser("schema", parents=[common],
                                      help="write the JSON Schemas of sources and fairs",

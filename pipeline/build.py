@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import hashlib
-import json
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -26,7 +25,7 @@ from .config import Settings
 from .errors import BuildError, SetupError, SourceError
 from .model import Diagnostic, Document, Severity
 from .outputs import STATE_FOLDER, recover, write_atomically, write_together
-from .plan import Manifest, SourcePlan, entry_name, make_plan, shared_digest, with_related
+from .plan import SET, Manifest, SourcePlan, entry_name, make_plan, with_related
 from .writers import Project, Writer
 
 __all__ = ["BuildReport", "build", "write_atomically"]
@@ -118,17 +117,26 @@ def related_titles(handout) -> dict[str, str]:
 
 
 def _render_handout(result: HandoutResult, document: _Documents, task: _Task) -> None:
-    """Render one valid handout with each writer of the task, into result."""
+    """Render one valid handout with each writer of the task, into result.
+
+    A handout is laid out once, when any of its writers takes the layout's page-budget
+    verdict; over its budget, it fails for all of them.
+    """
     from .fonts import glyph_problems
 
     problems = [p.describe() for text in document().texts() for p in glyph_problems(text)]
     if problems:
         raise BuildError("cannot print: " + "; ".join(dict.fromkeys(problems)))
-    for name in task.writers:
-        writer = writer_registry.get(name)
-        rendered = writer.render(document(writer.breaks), document.settings)
-        result.files[name] = rendered.files
-        result.pages[name] = rendered.pages
+    chosen = [writer_registry.get(name) for name in task.writers]
+    layout = None
+    if any(writer.needs_layout for writer in chosen):
+        from .render_pdf import lay_out
+
+        layout = lay_out(document(), dataclasses.replace(document.settings, for_print=False))
+    for writer in chosen:
+        rendered = writer.render(document(writer.breaks), document.settings, layout)
+        result.files[writer.name] = rendered.files
+        result.pages[writer.name] = rendered.pages
     result.rendered = True
     result.documents = {breaks: document(breaks) for breaks in task.want_documents}
 
@@ -182,18 +190,13 @@ def _warm(writer_names: Iterable[str], cache_dir: Path) -> None:
     """Do once per worker what every handout needs: imports, fonts, templates, subsets."""
     from . import prepare, validate  # noqa: F401  (ICU, pheasa, the schema)
 
-    names = set(writer_names)
-    # The DOCX takes its page-budget verdict from a PDF layout, so it needs WeasyPrint too.
-    if names & {"pdf", "print", "docx"} or any(writer_registry.get(n).requires for n in names):
-        from .render_html import warm as warm_html
-        from .render_pdf import warm as warm_pdf
+    chosen = [writer_registry.get(name) for name in writer_names]
+    if any(writer.needs_layout for writer in chosen):
+        from .render_pdf import warm
 
-        warm_pdf()
-        warm_html()
-    if "docx" in names:
-        from .render_docx import warm as warm_docx
-
-        warm_docx(cache_dir)
+        warm()
+    for writer in chosen:
+        writer.warm(cache_dir)
 
 
 def _init_worker(settings: Settings, writer_names: tuple[str, ...], debug: bool,
@@ -217,13 +220,13 @@ def _worker_task(task: _Task) -> list[HandoutResult]:
 
 
 def _expand(names: Sequence[str] | str) -> list[Writer]:
-    """Return the writers asked for, with the writers they read from first."""
+    """Return the writers asked for, with the writers whose files they link."""
     ordered: list[Writer] = []
 
     def add(name: str) -> None:
         writer = writer_registry.get(name)
-        for required in writer.requires:
-            add(required)
+        for linked in writer.links:
+            add(linked)
         if writer not in ordered:
             ordered.append(writer)
 
@@ -348,17 +351,6 @@ def _write_problem(exc: OSError, files: Iterable[Path]) -> str:
     return f"cannot write {target}: {exc.strerror or exc}"
 
 
-def _set_key(writer: Writer, settings: Settings, plans: Sequence[SourcePlan],
-             inputs: Sequence[Path]) -> str:
-    parts = {"writer": writer.name, "settings": writer.key_settings(settings),
-             "shared": shared_digest(),
-             "sources": [[p.handout_id, p.digest, p.date.isoformat() if p.date else None]
-                         for p in plans],
-             "inputs": [[str(path), hashlib.sha256(path.read_bytes()).hexdigest()
-                         if path.exists() else None] for path in inputs]}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
 def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Settings,
           out_dir: Path, display: Callable[[Path], str] = str,
           progress: Callable[[str], None] | None = None, debug: bool = False,
@@ -384,8 +376,10 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
         raise SetupError(f"cannot use the output folder {display(out_dir)}: "
                          f"{exc.strerror or exc}") from exc
     manifest = Manifest.read(out_dir)
+    project = Project(tuple(files), out_dir)
     plan = make_plan(files, chosen, settings, out_dir, manifest, display=display,
-                     whole_folders=whole_folders, force=force)
+                     whole_folders=whole_folders, force=force, strict=strict,
+                     project=project)
     for name, orphaned in plan.orphans.items():
         for file in orphaned:
             path = out_dir / file
@@ -395,29 +389,12 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
         del manifest.entries[name]
     stale = plan.stale
     report.up_to_date = len(plan.sources) - len(stale)
-    # An up-to-date handout is not checked again: repeat the warnings it was built with,
-    # and under --strict let them fail the build as they would have then.
-    for source in plan.sources:
-        if source.stale or not source.keys:
-            continue
-        found = manifest.warnings(entry_name(next(iter(source.keys)), source.handout_id),
-                                  source.display)
-        report.diagnostics.extend(found)
-        if strict and found:
-            report.diagnostics.append(Diagnostic(
-                source.display, None, None, Severity.ERROR,
-                "has warnings, and the build is strict (its outputs are from an earlier, "
-                "non-strict build)"))
-    finishing = [w for w in chosen if w.finishes]
-    project = Project(tuple(files), out_dir)
-    set_keys = {w.name: _set_key(w, settings, plan.sources, w.set_inputs(project))
-                for w in finishing}
-    unfinished = [w for w in finishing if force or not manifest.is_current(
-        entry_name(w.name, "@set"), set_keys[w.name], out_dir)]
+    report.diagnostics.extend(plan.replayed)
+    unfinished = plan.finishing
 
     plans = {source.path: source for source in plan.sources}
     tasks = []
-    for group in _groups(stale if not unfinished else plan.sources):
+    for group in _groups(plan.to_render):
         names = sorted({name for source in group for name in source.stale},
                        key=[w.name for w in chosen].index)
         tasks.append(_Task(tuple((s.path, s.display, s.date) for s in group), tuple(names),
@@ -440,9 +417,9 @@ def build(files: Sequence[Path], formats: Sequence[str] | str, settings: Setting
             write_together(out_dir, made)
             report.written.extend(made)
             report.removed.extend(_remove_unmade(out_dir, manifest.entries.get(
-                entry_name(writer.name, "@set")), made))
+                entry_name(writer.name, SET)), made))
             report.finished.append(writer.name)
-            manifest.record(entry_name(writer.name, "@set"), set_keys[writer.name], "",
+            manifest.record(entry_name(writer.name, SET), plan.set_keys[writer.name], "",
                             out_dir, [str(p.relative_to(out_dir)) for p in made])
     finally:
         if report.written or report.removed:

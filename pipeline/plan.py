@@ -1,10 +1,13 @@
 """Work out what is out of date: per handout and per writer, from what its files depend on.
 
-An output depends on its source, the writer and the settings it reads, the handout's date,
-and everything shared: the pipeline's code and the versions of the libraries it drives, the
-templates and labels, the fonts and handouts.yaml. Each is hashed into a key; the manifest in
-the output folder keeps the key each output was built with and the size and time of its
-files, so that a rebuild renders only what changed (or what someone deleted or touched).
+An output depends on its source, the writer and the settings it reads, the versions of the
+libraries that writer drives, the handout's date, and everything shared: the pipeline's code
+and the libraries every output goes through, the templates and labels, the fonts and
+handouts.yaml. Each is hashed into a key; the manifest in the output folder keeps the key
+each output was built with and the size and time of its files, so that a rebuild renders
+only what changed (or what someone deleted or touched). What spans the set (a booklet, the
+site) has a key of its own over every source and the files it reads. This module alone
+decides what is out of date; the build only runs what the plan says.
 """
 
 from __future__ import annotations
@@ -27,15 +30,16 @@ from .config import FONTS_DIR, SETTINGS_FILE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .model import Diagnostic, Severity
 from .outputs import STATE_FOLDER, write_atomically
-from .writers import Writer
 
 MANIFEST_NAME = "manifest.json"
 # Bump when the manifest's meaning changes: every output is then rebuilt once.
 MANIFEST_VERSION = 1
 PIPELINE_DIR = Path(__file__).resolve().parent
-# The libraries whose versions change the bytes we write.
-LIBRARIES = ("weasyprint", "pydyf", "python-docx", "jinja2", "pyyaml", "icu4py", "segno",
-             "fonttools", "uharfbuzz", "pheasa", "lxml")
+# The libraries every output goes through (loading, validation, Khmer word breaks, the
+# glyph check); each writer names its own (Writer.libraries).
+CORE_LIBRARIES = ("pyyaml", "icu4py", "pheasa", "uharfbuzz", "fonttools")
+# The libraries that lay a handout out, for writers that take its page-budget verdict.
+LAYOUT_LIBRARIES = ("weasyprint", "pydyf", "jinja2", "segno", "fonttools")
 
 
 def _hash_files(digest, folder: Path, pattern: str) -> None:
@@ -50,11 +54,7 @@ def shared_digest(code: Path = PIPELINE_DIR, templates: Path = TEMPLATES_DIR,
                   fonts: Path = FONTS_DIR, config: Path = SETTINGS_FILE) -> str:
     """Return a hash of everything every output depends on."""
     digest = hashlib.sha256(f"manifest {MANIFEST_VERSION}\0{sys.version}\0".encode())
-    for library in LIBRARIES:
-        try:
-            digest.update(f"{library} {metadata.version(library)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{library} -\0".encode())
+    digest.update(json.dumps(library_versions(CORE_LIBRARIES)).encode())
     for name, folder, pattern in (("code", code, "*.py"), ("schema", code, "*.json"),
                                   ("templates", templates, "*"), ("fonts", fonts, "*")):
         digest.update(f"\0{name}\0".encode())
@@ -64,6 +64,24 @@ def shared_digest(code: Path = PIPELINE_DIR, templates: Path = TEMPLATES_DIR,
         digest.update(b"\0branding\0")
         _hash_files(digest, BRANDING_DIR, "*")
     return digest.hexdigest()
+
+
+def library_versions(names) -> dict[str, str]:
+    """Return the installed version of each distribution ("-" for one not installed)."""
+    return {name: _version(name) for name in sorted(set(names))}
+
+
+@cache
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def writer_libraries(writer) -> tuple[str, ...]:
+    """Return the libraries whose versions change a writer's bytes, besides the core ones."""
+    return tuple(writer.libraries) + (LAYOUT_LIBRARIES if writer.needs_layout else ())
 
 
 def source_dates(files: Sequence[Path]) -> dict[Path, datetime | None]:
@@ -115,12 +133,26 @@ def _git_dates(folder: Path, members: list[Path]) -> dict[Path, datetime]:
     return dates
 
 
-def output_key(writer: Writer, settings: Settings, source_bytes: bytes,
+def output_key(writer, settings: Settings, source_bytes: bytes,
                date: datetime | None, shared: str) -> str:
     """Return the key of one writer's outputs for one source (see `with_related`)."""
     parts = {"writer": writer.name, "settings": writer.key_settings(settings),
+             "libraries": library_versions(writer_libraries(writer)),
              "date": date.isoformat() if date else None, "shared": shared,
              "source": hashlib.sha256(source_bytes).hexdigest()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def set_key(writer, settings: Settings, sources: Sequence[SourcePlan],
+            inputs: Sequence[Path]) -> str:
+    """Return the key of what a writer makes over the whole set (a booklet, the site)."""
+    parts = {"writer": writer.name, "settings": writer.key_settings(settings),
+             "libraries": library_versions(writer_libraries(writer)),
+             "shared": shared_digest(),
+             "sources": [[p.handout_id, p.digest, p.date.isoformat() if p.date else None]
+                         for p in sources],
+             "inputs": [[str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+                         if path.exists() else None] for path in inputs]}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -220,15 +252,30 @@ class SourcePlan:
     stale: list[str]  # the writers to run
 
 
+SET = "@set"  # the handout id of what a writer makes over the whole set
+
+
 @dataclass
 class Plan:
     sources: list[SourcePlan]
-    writers: list[Writer]
+    writers: list
     orphans: dict[str, list[str]]  # entry name → files whose source is gone
+    # The writers whose set-wide files are out of date, and the key of each.
+    finishing: list = field(default_factory=list)
+    set_keys: dict[str, str] = field(default_factory=dict)
+    # The warnings up-to-date handouts were built with, to repeat (and, in a strict build,
+    # an error for each such handout).
+    replayed: list[Diagnostic] = field(default_factory=list)
 
     @property
     def stale(self) -> list[SourcePlan]:
         return [source for source in self.sources if source.stale]
+
+    @property
+    def to_render(self) -> list[SourcePlan]:
+        """Return the sources to run: the stale ones, or all when a set is finished (it
+        needs every handout's Document)."""
+        return self.sources if self.finishing else self.stale
 
 
 def with_related(key: str, path: Path, related: Sequence[str]) -> str:
@@ -270,13 +317,14 @@ def _title_lines(data: bytes) -> bytes:
     return b"\n".join(kept)
 
 
-def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settings,
+def make_plan(files: Sequence[Path], writers: Sequence, settings: Settings,
               out_dir: Path, manifest: Manifest, display=str, whole_folders: bool = False,
-              force: bool = False) -> Plan:
+              force: bool = False, strict: bool = False, project=None) -> Plan:
     """Return what must be rendered for files, given what the manifest says was built.
 
     With `whole_folders` (the build was given folders, not single files) an output whose
-    source is no longer there is an orphan, to be removed.
+    source is no longer there is an orphan, to be removed. `project` is what finishing
+    writers read besides the sources (writers.Project).
     """
     shared = shared_digest()
     dates = source_dates(files)
@@ -303,4 +351,33 @@ def make_plan(files: Sequence[Path], writers: Sequence[Writer], settings: Settin
             if writer in asked and handout_id and not handout_id.startswith("@") \
                     and handout_id not in present:
                 orphans[name] = sorted(entry.files)
-    return Plan(plans, list(writers), orphans)
+    plan = Plan(plans, list(writers), orphans)
+    plan.replayed = _replayed(plans, manifest, strict)
+    finishing = [w for w in writers if w.finishes]
+    plan.set_keys = {w.name: set_key(w, settings, plans, w.set_inputs(project))
+                     for w in finishing}
+    plan.finishing = [w for w in finishing if force or not manifest.is_current(
+        entry_name(w.name, SET), plan.set_keys[w.name], out_dir)]
+    return plan
+
+
+def _replayed(plans: Sequence[SourcePlan], manifest: Manifest,
+              strict: bool) -> list[Diagnostic]:
+    """Return the warnings up-to-date handouts were built with.
+
+    An up-to-date handout is not checked again: its warnings are repeated, and under
+    --strict they fail the build as they would have then.
+    """
+    found: list[Diagnostic] = []
+    for source in plans:
+        if source.stale or not source.keys:
+            continue
+        warnings = manifest.warnings(entry_name(next(iter(source.keys)), source.handout_id),
+                                     source.display)
+        found += warnings
+        if strict and warnings:
+            found.append(Diagnostic(
+                source.display, None, None, Severity.ERROR,
+                "has warnings, and the build is strict (its outputs are from an earlier, "
+                "non-strict build)"))
+    return found

@@ -75,9 +75,13 @@ def _weasyprint():
 
 
 def warm() -> None:
-    """Import WeasyPrint and load the fonts once, before the first handout."""
+    """Import WeasyPrint, load the fonts and compile the template once, before the first
+    handout."""
+    from .render_html import warm as warm_html
+
     _weasyprint()
     _sandboxed_fetcher_class()
+    warm_html()
 
 
 # Bounds that no layout of ours can beat, for `minimum_pages`: the smallest line (8 pt type
@@ -203,3 +207,33 @@ def render_pdf(html: str, settings: Settings) -> RenderedPdf:
     """Return the PDF of a handout's HTML and its page count."""
     document = render_document(html)
     return RenderedPdf(write_document(document, settings), len(document.pages))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A handout laid out: its HTML and WeasyPrint's pages (not yet written as a PDF)."""
+
+    html: str
+    document: object  # weasyprint.Document
+    pages: int
+
+
+def lay_out(doc: Document, settings: Settings) -> Layout:
+    """Lay a handout out; raise BuildError when it is over its page budget.
+
+    The build lays each handout out once and every format takes this verdict: a DOCX that
+    Word would set on a third page is refused with the PDF's message, and its previous
+    file is kept. A text that cannot fit whatever the layout does is refused before the
+    layout, which would take minutes for a source of thousands of items.
+    """
+    from .render_html import render_html
+
+    least = minimum_pages(doc, settings.page_size)
+    if least > doc.page_budget:
+        raise BuildError(f"renders to about {least} pages, budget is {doc.page_budget}")
+    html = render_html(doc, settings)
+    document = render_document(html)
+    if len(document.pages) > doc.page_budget:
+        raise BuildError(f"renders to {len(document.pages)} pages, budget is "
+                         f"{doc.page_budget}")
+    return Layout(html, document, len(document.pages))

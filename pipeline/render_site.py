@@ -59,8 +59,17 @@ _ALWAYS = frozenset({*range(0x20, 0x7F), *range(0xA0, 0x100), *range(0x1780, 0x1
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A file to offer beside a handout page, as the writer that made it describes it."""
+
+    name: str  # file name, relative to the page
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Download:
-    """A file offered for download beside a handout page."""
+    """A file offered for download beside a handout page, as the page shows it."""
 
     name: str  # file name, relative to the page
     kind: str  # "PDF" or "DOCX"
@@ -225,11 +234,11 @@ def _characters(texts: Sequence[str]) -> frozenset[int]:
 
 
 def render_site(documents: Sequence[Document], settings: Settings,
-                downloads: Mapping[str, Mapping[str, bytes]] | None = None,
+                downloads: Mapping[str, Sequence[Offer]] | None = None,
                 groups: Sequence[Group] = (), cache_dir: Path | None = None) -> Site:
     """Return every file of the site and the weight of each page.
 
-    `downloads` maps a handout id to the files to offer beside its page (file name → bytes);
+    `downloads` maps a handout id to the files to offer beside its page;
     `groups` orders the index like a fair; `cache_dir` keeps font subsets between builds.
     """
     downloads = downloads or {}
@@ -237,11 +246,11 @@ def render_site(documents: Sequence[Document], settings: Settings,
     pages = {}
     for doc in documents:
         offered = []
-        for name, data in sorted((downloads.get(doc.id) or {}).items()):
-            kind = Path(name).suffix.lstrip(".").lower()
-            site.files[f"{doc.id}/{name}"] = data
-            offered.append(Download(name, kind.upper(), kind, _MEDIA_TYPES[kind],
-                                    _size(len(data))))
+        for offer in sorted(downloads.get(doc.id) or (), key=lambda offer: offer.name):
+            kind = Path(offer.name).suffix.lstrip(".").lower()
+            site.files[f"{doc.id}/{offer.name}"] = offer.data
+            offered.append(Download(offer.name, kind.upper(), kind, offer.media_type,
+                                    _size(len(offer.data))))
         pages[f"{doc.id}/index.html"] = render_page(doc, settings, offered)
     pages["index.html"] = render_index(documents, settings, groups)
     for path, html in pages.items():
@@ -270,11 +279,6 @@ def render_site(documents: Sequence[Document], settings: Settings,
     site.weights = {path: page_weight(path, site.files) for path in pages}
     return site
 
-
-_MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 
 _TAG = re.compile(r"<[^>]*>")
 _REFERENCE = re.compile(r'(?:href|src)="([^"#?]+)"')

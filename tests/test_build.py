@@ -101,10 +101,10 @@ def test_a_bug_in_one_handout_is_reported_and_the_batch_goes_on(tmp_path, source
 
     real = DocxWriter.render
 
-    def flaky(self, doc, settings):
+    def flaky(self, doc, settings, layout=None):
         if doc.id == "first":
             raise ValueError("exceeded 255 char limit")
-        return real(self, doc, settings)
+        return real(self, doc, settings, layout)
 
     monkeypatch.setattr(DocxWriter, "render", flaky)
     report = build_module.build([first, second], "docx", load_settings(), tmp_path / "out")
@@ -187,18 +187,21 @@ def test_source_names_never_reach_a_shell(tmp_path):
     assert help_text.returncode == 0, help_text.stderr
 
 
-def test_make_knows_the_same_page_sizes_and_variants_as_the_pipeline():
+def test_make_leaves_page_sizes_and_variants_to_the_pipeline(tmp_path):
+    """The sizes are stated once (the theme); a wrong one is refused with the right ones."""
     from pipeline.config import ALL_PAGE_SIZES, PDF_VARIANTS
 
-    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
-    settings = dict(line.split(":=", 1) for line in lines
-                    if line.startswith(("PAGE_SIZES ", "PDF_VARIANTS ")))
-    assert settings["PAGE_SIZES  "].split() == list(ALL_PAGE_SIZES)  # A3: the poster only
-    assert settings["PDF_VARIANTS "].split() == list(PDF_VARIANTS)
-    result = subprocess.run(["make", "-n", "pdf", "PAGE_SIZE=a5"], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "PAGE_SIZE=a5 is not one of: A4 A5 Letter A3" in result.stderr
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "Letter" not in makefile and "pdf/a-2b" not in makefile
+    for setting, value, known in (("PAGE_SIZE", "a5", ALL_PAGE_SIZES),
+                                  ("PDF_VARIANT", "pdf/x-4", PDF_VARIANTS)):
+        result = subprocess.run(["make", "pdf", f"{setting}={value}",
+                                 f"OUTPUT_DIR={tmp_path / 'out'}"], cwd=ROOT,
+                                capture_output=True, text=True)
+        assert result.returncode != 0
+        assert f"invalid choice: '{value}' (choose from " + ", ".join(
+            f"'{name}'" for name in known) + ")" in result.stderr
+        assert not (tmp_path / "out").exists()
 
 
 def test_a_broken_setting_is_one_error_not_one_per_source(tmp_path):

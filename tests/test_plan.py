@@ -101,7 +101,6 @@ def test_a_shared_input_change_rebuilds_everything(three, folder, tmp_path, monk
     changed = plan.shared_digest.__wrapped__(**{folder: copy})
     assert changed != original
     monkeypatch.setattr(plan, "shared_digest", lambda: changed)
-    monkeypatch.setattr("pipeline.build.shared_digest", lambda: changed)
     report = build(paths, ["pdf", "docx"], load_settings(), out)
     assert (report.built, report.up_to_date) == (3, 0)
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from pipeline import writers
@@ -23,7 +29,7 @@ class _TitleList(Writer):
     def files(self, handout_id):
         return (f"titles/{handout_id}.txt",)
 
-    def render(self, doc, settings):
+    def render(self, doc, settings, layout=None):
         return Rendered({self.files(doc.id)[0]: doc.title.encode()})
 
     def finish(self, documents, settings, project):
@@ -69,3 +75,65 @@ def test_a_finishing_writer_gets_every_document_and_reruns_only_on_change(
     # Only the edited handout is rendered again, but the index sees both.
     assert (third.built, third.finished, third.up_to_date) == (1, ["titles"], 1)
     assert _TitleList.finished_with[-1] == ["first", "second"]
+
+
+# A plain-text format, written as a newcomer would: one new module, nothing else touched.
+_TOY_WRITER = '''"""A toy format: each handout's text, one paragraph a line."""
+
+from . import Rendered, Writer, register
+
+
+@register
+class TextWriter(Writer):
+    name = "txt"
+    help = "plain text in txt/"
+    folders = ("txt",)
+    breaks = False
+
+    def files(self, handout_id):
+        return (f"txt/{handout_id}.txt",)
+
+    def render(self, doc, settings, layout=None):
+        return Rendered({self.files(doc.id)[0]: "\\n".join(doc.texts()).encode()})
+'''
+
+
+def test_a_new_format_is_one_module(tmp_path, root):
+    """Add a writer module to a copy of the project; the CLI, the build and make take it."""
+    project = tmp_path / "project"
+    for name in ("pipeline", "templates", "fonts", "sources", "fairs", "branding", "tools"):
+        shutil.copytree(root / name, project / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("Makefile", "pyproject.toml", "handouts.yaml"):
+        shutil.copy2(root / name, project / name)
+    (project / "pipeline" / "writers" / "txt.py").write_text(_TOY_WRITER, encoding="utf-8")
+    python = Path(sys.executable)
+    # The copy's pipeline comes first on the path (the working folder), before this one.
+    built = subprocess.run([python, "-m", "pipeline", "build", "--formats", "txt", "-j", "1"],
+                           cwd=project, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    text = (project / "output" / "txt" / "account-manager.txt").read_text(encoding="utf-8")
+    assert text.startswith("អ្នកគ្រប់គ្រងគណនី\nAccount Manager\n")
+    listed = subprocess.run([python, "-m", "pipeline", "formats"], cwd=project,
+                            capture_output=True, text=True, timeout=60)
+    assert "  txt             plain text in txt/" in listed.stdout.splitlines()
+
+    # make: the venv this test runs in, and a set-up stamp newer than every prerequisite, so
+    # that make never sets a virtual environment up (or tears this one down).
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    venv = python.parent.parent
+    shutil.rmtree(project / "output")
+    environment = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}
+    made = subprocess.run(["make", "txt", f"VENV={venv}", f"VENV_STAMP={stamp}", "JOBS=1"],
+                          cwd=project, capture_output=True, text=True, timeout=300,
+                          env=environment)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (project / "output" / "txt" / "software-developer.txt").is_file()
+    helped = subprocess.run(["make", "help", f"VENV={venv}", f"VENV_STAMP={stamp}"],
+                            cwd=project, capture_output=True, text=True, timeout=60)
+    assert "  txt             plain text in txt/" in helped.stdout.splitlines()
+    cleaned = subprocess.run(["make", "clean", f"VENV={venv}", f"VENV_STAMP={stamp}"],
+                             cwd=project, capture_output=True, text=True, timeout=60)
+    assert "removed output/txt/" in cleaned.stdout
+    assert not (project / "output" / "txt").exists()

@@ -1,15 +1,21 @@
 """Output formats, each a writer with one shape (as Sphinx's builders).
 
-A writer has a name (the CLI subcommand and the make target), the files it makes for a
-handout, and `render`, which turns one prepared Document into those files' bytes. A writer
+A format is one module in this package: a `Writer` subclass, registered with `@register`,
+says everything the rest of the pipeline needs — its name (the CLI subcommand and the make
+target), the files it makes for a handout and the folders they go in, what a worker must
+warm before the first handout, the libraries whose versions change its bytes, whether it
+needs the handout's page layout, which other writers' files it links, and what it offers
+a reader to download. `render` turns one prepared Document into its files' bytes; a writer
 whose output spans the whole set (a booklet, a site index) also has `finish`, run once after
-every handout, with all the Documents. The build loop, the CLI and the Makefile read this
-registry; none of them lists formats by hand.
+every handout, with all the Documents. Every module here is found and imported by
+`writers()`: the build, the CLI and the Makefile take the formats from this registry, and
+nothing lists them by hand.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,27 +46,45 @@ class Writer:
 
     name: str = ""
     help: str = ""
+    # Where `make help` and `--help` list it: lower first, then by name.
+    order: int = 100
     # The Settings fields that change this writer's bytes: a change to any of them, and only
     # to them, makes its outputs out of date.
     settings: tuple[str, ...] = ()
+    # The Python distributions whose versions change its bytes (besides those every output
+    # depends on: see plan.CORE_LIBRARIES); a new version rebuilds its outputs.
+    libraries: tuple[str, ...] = ()
     # The folders (under the output folder) this writer writes into.
     folders: tuple[str, ...] = ()
-    # Writers whose per-handout files this one reads (a site copies the PDF and DOCX).
-    requires: tuple[str, ...] = ()
+    # Writers whose per-handout files this one links or copies (a site offers the PDF and
+    # DOCX): they are built first, and asked for their files by `offered`.
+    links: tuple[str, ...] = ()
     # Whether `render` makes files per handout; False for a writer that only finishes.
     per_handout: bool = True
     # Whether its Documents carry the line-breaking aids (U+200B between Khmer words, no-break
     # spaces) that Pango, Word and LibreOffice need; a web page leaves breaking to the browser.
     breaks: bool = True
+    # Whether it takes the page-budget verdict of the handout's layout: the build lays each
+    # handout out once, refuses one over its budget, and hands the layout to `render`.
+    needs_layout: bool = False
     # The page sizes (Settings.page_size) it can lay out; a poster also takes A3.
     page_sizes: tuple[str, ...] = tuple(PAGE_SIZES)
+    # The media type of the file it offers for download beside a web page, if any.
+    media_type: str = ""
 
     def files(self, handout_id: str) -> tuple[str, ...]:
         """Return the files render makes for a handout, relative to the output folder."""
-        raise NotImplementedError
+        return ()
 
-    def render(self, doc: Document, settings: Settings) -> Rendered:
-        """Return the files of one handout."""
+    def offered(self, handout_id: str) -> str | None:
+        """Return the file a reader downloads for a handout (e.g. its PDF), if any."""
+        return None
+
+    def warm(self, cache_dir: Path) -> None:
+        """Do once per worker, before the first handout, what every render needs."""
+
+    def render(self, doc: Document, settings: Settings, layout=None) -> Rendered:
+        """Return the files of one handout; `layout` is its layout when `needs_layout`."""
         raise NotImplementedError
 
     # --- the whole set (booklet, poster, site index) ---------------------------------------
@@ -103,9 +127,9 @@ def register(writer_class: type[Writer]) -> type[Writer]:
 
 
 def writers() -> dict[str, Writer]:
-    """Return every writer by name, in the order they were registered."""
+    """Return every writer by name, in the order `make help` and `--help` list them."""
     _load_all()
-    return dict(_REGISTRY)
+    return dict(sorted(_REGISTRY.items(), key=lambda item: (item[1].order, item[0])))
 
 
 def get(name: str) -> Writer:
@@ -116,12 +140,9 @@ def get(name: str) -> Writer:
     return registry[name]
 
 
-# The writer modules, in the order `make help` and `--help` list them. Importing one
-# registers its writers; they import their renderers lazily, so listing the formats never
-# loads WeasyPrint.
-MODULES = ("pdf", "docx", "booklet", "poster", "site")
-
-
 def _load_all() -> None:
-    for module in MODULES:
-        importlib.import_module(f"{__name__}.{module}")
+    # Importing a module registers its writers. They import their renderers lazily, so
+    # listing the formats never loads WeasyPrint.
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")

@@ -32,10 +32,12 @@ def arranged_fairs(documents: Sequence[Document], settings: Settings, project: P
 
 
 class FairWriter(Writer):
-    """A writer that makes one file per fair, from all the prepared handouts."""
+    """A writer that makes one PDF per fair, from all the prepared handouts."""
 
     per_handout = False
     folder = ""
+    # WeasyPrint and its templates draw it; ICU's collator puts a fair in dictionary order.
+    libraries = ("weasyprint", "pydyf", "jinja2", "segno", "fonttools", "pyicu-wheels")
 
     def set_inputs(self, project: Project) -> tuple[Path, ...]:
         from ..fair import fair_files
@@ -50,11 +52,17 @@ class FairWriter(Writer):
     def make(self, arranged, settings: Settings) -> bytes:
         raise NotImplementedError
 
+    def warm(self, cache_dir: Path) -> None:
+        from ..render_pdf import warm
+
+        warm()
+
 
 @register
 class BookletWriter(FairWriter):
     name = "booklet"
     help = "a booklet per fair in booklet/: cover, contents, every handout on a right-hand page"
+    order = 40
     settings = ("page_size", "pdf_variant", "organisation", "online_url")
     folders = ("booklet",)
     folder = "booklet"
@@ -70,6 +78,7 @@ class BookletWriter(FairWriter):
 @register
 class PressBookletWriter(BookletWriter):
     name = "print-booklet"
+    order = 50
     help = ("press booklets in print-booklet/: 3 mm bleed, crop marks, padded to a multiple "
             "of 4 pages")
     folders = ("print-booklet",)

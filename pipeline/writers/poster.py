@@ -10,6 +10,7 @@ from .booklet import FairWriter
 @register
 class PosterWriter(FairWriter):
     name = "poster"
+    order = 60
     help = "a table poster per fair in poster/: every career with its QR code (A3: PAGE_SIZE)"
     settings = ("page_size", "pdf_variant", "online_url")
     folders = ("poster",)

@@ -7,17 +7,20 @@ from pathlib import Path
 
 from ..config import Settings
 from ..model import Document
-from . import Project, Writer, register
+from . import Project, Writer, get, register
 
 
 @register
 class SiteWriter(Writer):
     name = "site"
     help = "a static web site in site/: a page per handout, an index with search"
+    order = 70
     # The site copies the PDF and DOCX, whose bytes these settings change.
     settings = ("page_size", "pdf_variant", "organisation", "online_url")
+    libraries = ("jinja2", "fonttools", "brotli", "pyicu-wheels")
     folders = ("site",)
-    requires = ("pdf", "docx")
+    # Offered beside each page, in this order, as each of these writers says.
+    links = ("pdf", "docx")
     per_handout = False
     breaks = False  # the browser breaks Khmer lines; copied text must equal the source
 
@@ -29,15 +32,17 @@ class SiteWriter(Writer):
     def finish(self, documents: Sequence[Document], settings: Settings,
                project: Project) -> dict[str, bytes]:
         from ..outputs import STATE_FOLDER
-        from ..render_site import render_site
+        from ..render_site import Offer, render_site
 
         downloads = {}
         for doc in documents:
-            offered = {}
-            for folder, suffix in (("pdf", ".pdf"), ("docx", ".docx")):
-                path = project.out_dir / folder / f"{doc.id}{suffix}"
-                if path.exists():
-                    offered[f"{doc.id}{suffix}"] = path.read_bytes()
+            offered = []
+            for writer in map(get, self.links):
+                file = writer.offered(doc.id)
+                path = project.out_dir / file if file else None
+                if path is not None and path.exists():
+                    offered.append(Offer(Path(file).name, path.read_bytes(),
+                                         writer.media_type))
             downloads[doc.id] = offered
         site = render_site(documents, settings, downloads, fair_groups(project),
                            cache_dir=project.out_dir / STATE_FOLDER / "cache" / "site-fonts")
