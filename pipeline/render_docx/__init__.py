@@ -40,12 +40,12 @@ from docx.text.run import Run
 from fontTools.ttLib import TTFont
 from lxml import etree
 
-from .config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
-from .errors import SetupError
-from .khmer import ZWSP, join_for_word_processors, script_runs, shorten
-from .model import Bullets, Citations, Document, Paragraphs, Terms
-from .provenance import bookmark_name, field_path, id_marker, version_marker
-from .theme import Page, Theme, load_theme, theme_for
+from ..config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
+from ..errors import SetupError
+from ..khmer import ZWSP, join_for_word_processors, script_runs, shorten
+from ..model import Bullets, Citations, Document, Paragraphs, Terms
+from ..provenance import bookmark_name, field_path, id_marker, version_marker
+from ..theme import Page, Theme, load_theme, theme_for
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 
@@ -697,7 +697,7 @@ def latin_subset(path: Path) -> bytes:
         return cached.read_bytes()
     data = _make_latin_subset(path)
     if cached is not None:
-        from .outputs import write_atomically
+        from ..outputs import write_atomically
 
         with contextlib.suppress(OSError):  # only a cache: the next run makes it again
             write_atomically(cached, data, sync=False)
