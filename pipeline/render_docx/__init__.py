@@ -46,6 +46,20 @@ from ..khmer import ZWSP, join_for_word_processors, script_runs, shorten
 from ..model import Bullets, Citations, Document, Paragraphs, Terms
 from ..provenance import bookmark_name, field_path, id_marker, version_marker
 from ..theme import Page, Theme, load_theme, theme_for
+from .ooxml import (
+    DRAWINGML,
+    EXTENDED_PROPERTIES,
+    PPR_AFTER_SPACING,
+    RPR_AFTER_COLOR,
+    RPR_AFTER_SZ,
+    RPR_AFTER_SZCS,
+    SETTINGS_AFTER_EMBED_FONTS,
+    TCPR_AFTER_TCMAR,
+    clear_body,
+    get_or_add,
+    part_xml,
+    set_child,
+)
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 
@@ -109,7 +123,7 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     apply_theme(document, styles, theme, theme.page(settings.page_size))
     writer = _Writer(document, styles)
     geometry = _page_setup(document, styles[FOOTER], theme.page(settings.page_size))
-    _clear_body(document)
+    clear_body(document)
     writer.masthead(doc, geometry)
     writer.facts(doc, geometry)
     for section in doc.sections:
@@ -210,33 +224,6 @@ def line_spacing(size: float, line: float, family: str, at_least: bool = False) 
     return str(round(240 * max(1.0, line / font_line_height(family)))), "auto"
 
 
-def _set(parent, tag: str, after: tuple[str, ...] = (), **attributes) -> None:
-    """Set attributes on parent's child tag, adding it (before any of `after`) if missing."""
-    child = parent.find(qn(tag))
-    if child is None:
-        child = OxmlElement(tag)
-        following = next((parent.find(qn(t)) for t in after if parent.find(qn(t)) is not None),
-                         None)
-        if following is not None:
-            following.addprevious(child)
-        else:
-            parent.append(child)
-    for name, value in attributes.items():
-        child.set(qn(f"w:{name}"), value)
-
-
-# Elements that follow w:color, w:sz, w:szCs in a run's properties (CT_RPr order).
-_AFTER_COLOR = ("w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight",
-                "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl",
-                "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
-_AFTER_SZ = _AFTER_COLOR[5:]
-_AFTER_SZCS = _AFTER_COLOR[6:]
-_AFTER_SPACING = ("w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
-                  "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-                  "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
-                  "w:pPrChange")
-
-
 def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
     """Give the styles the theme's type, line heights, colours and fonts for a page size.
 
@@ -254,14 +241,14 @@ def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
             fonts.set(qn(f"w:{slot}"), latin)
         fonts.set(qn("w:cs"), khmer)
         half_points = str(round(kind.size * 2))
-        _set(rpr, "w:color", _AFTER_COLOR, val=theme.colour(role))
-        _set(rpr, "w:sz", _AFTER_SZ, val=half_points)
-        _set(rpr, "w:szCs", _AFTER_SZCS, val=half_points)
+        set_child(rpr, "w:color", RPR_AFTER_COLOR, val=theme.colour(role))
+        set_child(rpr, "w:sz", RPR_AFTER_SZ, val=half_points)
+        set_child(rpr, "w:szCs", RPR_AFTER_SZCS, val=half_points)
         ppr = element.get_or_add_pPr()
         spacing = ppr.find(qn("w:spacing"))
         at_least = spacing is not None and spacing.get(qn("w:lineRule")) == "atLeast"
         line, rule = line_spacing(kind.size, kind.line, khmer, at_least)
-        _set(ppr, "w:spacing", _AFTER_SPACING, line=line, lineRule=rule)
+        set_child(ppr, "w:spacing", PPR_AFTER_SPACING, line=line, lineRule=rule)
     accent, soft = theme.colours["accent"][1:].upper(), theme.colours["accent_soft"][1:].upper()
     root = document.styles.element
     # Text a person types outside any style (or pastes) takes the body size too.
@@ -278,14 +265,6 @@ def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
     numbering = document.part.numbering_part.element
     for colour in numbering.xpath(".//w:lvl/w:rPr/w:color"):
         colour.set(qn("w:val"), accent)
-
-
-def _clear_body(document) -> None:
-    """Drop whatever text the reference document holds; keep its section settings."""
-    body = document.element.body
-    for child in list(body):
-        if child.tag != qn("w:sectPr"):
-            body.remove(child)
 
 
 # --- page --------------------------------------------------------------------------------------
@@ -424,8 +403,7 @@ class _Writer:
         properties = paragraph._p.find(".//" + qn("wp:docPr"))
         properties.set("descr", f"QR code: {url}")
         # Clicking the code in Word or LibreOffice opens the page it leads to.
-        click = etree.SubElement(properties, qn("a:hlinkClick"), nsmap={
-            "a": "http://schemas.openxmlformats.org/drawingml/2006/main"})
+        click = etree.SubElement(properties, qn("a:hlinkClick"), nsmap={"a": DRAWINGML})
         click.set(qn("r:id"), self.part.relate_to(url, RT.HYPERLINK, is_external=True))
 
     def facts(self, doc: Document, geometry: _Geometry) -> None:
@@ -555,18 +533,7 @@ def _with_paths(texts, paths):
 
 def _cell_bottom_margin(cell, twips: int) -> None:
     """Pad the bottom of one cell (the box's last row) without padding every row."""
-    properties = cell._tc.get_or_add_tcPr()
-    margins = properties.find(qn("w:tcMar"))
-    if margins is None:
-        margins = OxmlElement("w:tcMar")
-        # CT_TcPr order: tcW, gridSpan, vMerge/hMerge, tcBorders, shd, noWrap, tcMar, ...
-        after = [properties.find(qn(f"w:{tag}")) for tag in (
-            "textDirection", "tcFitText", "vAlign", "hideMark")]
-        following = next((element for element in after if element is not None), None)
-        if following is not None:
-            following.addprevious(margins)
-        else:
-            properties.append(margins)
+    margins = get_or_add(cell._tc.get_or_add_tcPr(), "w:tcMar", TCPR_AFTER_TCMAR)
     bottom = OxmlElement("w:bottom")
     bottom.set(qn("w:w"), str(twips))
     bottom.set(qn("w:type"), "dxa")
@@ -629,7 +596,6 @@ def _core_properties(document, doc: Document) -> None:
 
 
 APPLICATION = "khmer-handouts"
-_EXTENDED_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 
 
 def _extended_properties(document, doc: Document) -> None:
@@ -639,12 +605,13 @@ def _extended_properties(document, doc: Document) -> None:
     "Microsoft Macintosh Word", 1 page, 0 words); Word recounts pages and words on opening.
     """
     package = document.part.package
-    properties = etree.Element(f"{{{_EXTENDED_NS}}}Properties", nsmap={None: _EXTENDED_NS})
+    properties = etree.Element(f"{{{EXTENDED_PROPERTIES}}}Properties",
+                               nsmap={None: EXTENDED_PROPERTIES})
     for name, value in (("Application", APPLICATION), ("DocSecurity", "0"),
                         ("Company", doc.organisation), ("LinksUpToDate", "false"),
                         ("HyperlinksChanged", "false")):
-        etree.SubElement(properties, f"{{{_EXTENDED_NS}}}{name}").text = value
-    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
+        etree.SubElement(properties, f"{{{EXTENDED_PROPERTIES}}}{name}").text = value
+    blob = part_xml(properties)
     for rel in package.rels.values():
         if rel.reltype == RT.EXTENDED_PROPERTIES:
             rel.target_part._blob = blob
@@ -805,41 +772,8 @@ def _embed_fonts(document, families: list[tuple[str, bool]]) -> None:
             embed.set(qn("w:fontKey"), key)
             if subset:
                 embed.set(qn("w:subsetted"), "1")
-    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                      standalone=True)
-    settings = document.settings.element
-    if settings.find(qn("w:embedTrueTypeFonts")) is None:
-        settings.insert_element_before(OxmlElement("w:embedTrueTypeFonts"), *_SETTINGS_AFTER)
-
-
-# Elements that follow w:embedTrueTypeFonts in w:settings (ECMA-376 CT_Settings order).
-_SETTINGS_AFTER = (
-    "w:embedSystemFonts", "w:saveSubsetFonts", "w:saveFormsData", "w:mirrorMargins",
-    "w:alignBordersAndEdges", "w:bordersDoNotSurroundHeader", "w:bordersDoNotSurroundFooter",
-    "w:gutterAtTop", "w:hideSpellingErrors", "w:hideGrammaticalErrors", "w:activeWritingStyle",
-    "w:proofState", "w:formsDesign", "w:attachedTemplate", "w:linkStyles",
-    "w:stylePaneFormatFilter", "w:stylePaneSortMethod", "w:documentType", "w:mailMerge",
-    "w:revisionView", "w:trackRevisions", "w:doNotTrackMoves", "w:doNotTrackFormatting",
-    "w:documentProtection", "w:autoFormatOverride", "w:styleLockTheme", "w:styleLockQFSet",
-    "w:defaultTabStop", "w:autoHyphenation", "w:consecutiveHyphenLimit", "w:hyphenationZone",
-    "w:doNotHyphenateCaps", "w:showEnvelope", "w:summaryLength", "w:clickAndTypeStyle",
-    "w:defaultTableStyle", "w:evenAndOddHeaders", "w:bookFoldRevPrinting", "w:bookFoldPrinting",
-    "w:bookFoldPrintingSheets", "w:drawingGridHorizontalSpacing",
-    "w:drawingGridVerticalSpacing", "w:displayHorizontalDrawingGridEvery",
-    "w:displayVerticalDrawingGridEvery", "w:doNotUseMarginsForDrawingGridOrigin",
-    "w:drawingGridHorizontalOrigin", "w:drawingGridVerticalOrigin", "w:doNotShadeFormData",
-    "w:noPunctuationKerning", "w:characterSpacingControl", "w:printTwoOnOne",
-    "w:strictFirstAndLastChars", "w:noLineBreaksAfter", "w:noLineBreaksBefore",
-    "w:savePreviewPicture", "w:doNotValidateAgainstSchema", "w:saveInvalidXml",
-    "w:ignoreMixedContent", "w:alwaysShowPlaceholderText", "w:doNotDemarcateInvalidXml",
-    "w:saveXmlDataOnly", "w:useXSLTWhenSaving", "w:saveThroughXslt", "w:showXMLTags",
-    "w:alwaysMergeEmptyNamespace", "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr",
-    "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema",
-    "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
-    "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown",
-    "w:smartTagType", "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags",
-    "w:decimalSymbol", "w:listSeparator",
-)
+    table_part._blob = part_xml(root)
+    get_or_add(document.settings.element, "w:embedTrueTypeFonts", SETTINGS_AFTER_EMBED_FONTS)
 
 
 def _font_entry(root, family: str):
