@@ -16,11 +16,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import struct
 import uuid
 import zipfile
-import zlib
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +25,6 @@ import docx
 import segno
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.packuri import PackURI
@@ -42,13 +38,12 @@ from lxml import etree
 
 from ..config import FONTS_DIR, QR_QUIET_ZONE, TEMPLATES_DIR, Settings
 from ..errors import SetupError
-from ..khmer import ZWSP, join_for_word_processors, script_runs, shorten
+from ..khmer import join_for_word_processors, script_runs
 from ..model import Bullets, Citations, Document, Paragraphs, Terms
 from ..provenance import bookmark_name, field_path, id_marker, version_marker
 from ..theme import Page, Theme, load_theme, theme_for
 from .ooxml import (
     DRAWINGML,
-    EXTENDED_PROPERTIES,
     PPR_AFTER_SPACING,
     RPR_AFTER_COLOR,
     RPR_AFTER_SZ,
@@ -60,6 +55,16 @@ from .ooxml import (
     part_xml,
     set_child,
 )
+from .package import (
+    core_properties,
+    deflate,
+    extended_properties,
+    members_of,
+    remove_dates,
+    stable_zip,
+)
+
+__all__ = ["remove_dates", "render_docx", "stable_zip", "warm"]
 
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 
@@ -100,9 +105,6 @@ STYLE_ROLES = {NORMAL: "body", TITLE: "title", SUBTITLE: "subtitle", HEADING: "h
                REFERENCES: "citation", CAPTION: "caption", FOOTER: "footer"}
 DISPLAY_STYLES = (TITLE,)  # Khmer in the display face
 
-# Where a language's Latin text and its Khmer text are proofed (w:lang, dc:language).
-LOCALES = {"km": "km-KH", "en": "en-US"}
-
 OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
 # Font keys are uuid5 names in this namespace, so the same font file always gets the same key.
 FONT_KEY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "khmer-handouts:embedded-font")
@@ -111,8 +113,6 @@ _FACES = {"Regular": "embedRegular", "Bold": "embedBold", "Italic": "embedItalic
 # OS/2 fsType bits: restricted licence, preview & print only, editable, bitmap only.
 _FS_RESTRICTED, _FS_PREVIEW, _FS_EDITABLE, _FS_BITMAP_ONLY = 0x2, 0x4, 0x8, 0x200
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_ZIP_FIRST = ("[Content_Types].xml", "_rels/.rels")
 _THEME_FONT_ATTRIBUTES = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
 
 
@@ -135,13 +135,13 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     writer.contact(doc)
     writer.footer(doc, geometry)
     lock_derived_text(document)
-    _core_properties(document, doc)
-    _extended_properties(document, doc)
+    core_properties(document, doc)
+    extended_properties(document, doc)
     khmer = {writer.cs_fonts[name] for name in PARAGRAPH_STYLES}
     latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
     _embed_fonts(document, [(family, False) for family in sorted(khmer)]
                  + [(family, True) for family in sorted(latin)])
-    return stable_zip(_members(document))
+    return stable_zip(members_of(document))
 
 
 # --- the reference document ------------------------------------------------------------------
@@ -540,14 +540,6 @@ def _cell_bottom_margin(cell, twips: int) -> None:
     margins.append(bottom)
 
 
-def remove_dates(properties) -> None:
-    """Remove the clock readings python-docx writes into the core properties."""
-    element = properties._element
-    for name in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
-        for old in element.findall(qn(name)):
-            element.remove(old)
-
-
 def _drop_headers_and_footers(document) -> None:
     """Remove headers and footers a restyled reference may carry; the handout sets its own."""
     section = document.sections[0]
@@ -556,68 +548,6 @@ def _drop_headers_and_footers(document) -> None:
         for reference in sect_pr.findall(qn(tag)):
             sect_pr.remove(reference)
             document.part.drop_rel(reference.get(qn("r:id")))
-
-
-# --- metadata ----------------------------------------------------------------------------------
-
-
-# python-docx (like Word's dialog) holds a core property to 255 characters.
-CORE_PROPERTY_LIMIT = 255
-
-
-def _core_properties(document, doc: Document) -> None:
-    """Fill the core properties from the Document; never from the clock."""
-    title = doc.title + (f" – {doc.title_other}" if doc.title_other else "")
-    properties = document.core_properties
-    properties.title = shorten(title, CORE_PROPERTY_LIMIT)
-    properties.subject = shorten(doc.subject, CORE_PROPERTY_LIMIT)
-    properties.author = shorten(doc.organisation, CORE_PROPERTY_LIMIT)
-    properties.last_modified_by = properties.author
-    keywords = ""
-    for keyword in (k.replace(ZWSP, "") for k in doc.keywords):
-        longer = f"{keywords}, {keyword}" if keywords else keyword
-        if len(longer) > CORE_PROPERTY_LIMIT:
-            break  # keywords are a list: drop the last ones rather than cut one
-        keywords = longer
-    properties.keywords = keywords
-    properties.language = LOCALES.get(doc.language, doc.language)
-    properties.comments = ""
-    properties.category = ""
-    properties.content_status = ""
-    properties.revision = 1
-    remove_dates(properties)
-    if doc.created:
-        when = datetime.fromisoformat(doc.created.replace("Z", "+00:00"))
-        properties.created = when
-        properties.modified = when
-    if doc.updated:  # when its content was last reviewed, as in the PDF
-        year, month, *day = (int(part) for part in doc.updated.split("-"))
-        properties.modified = datetime(year, month, day[0] if day else 1, tzinfo=UTC)
-
-
-APPLICATION = "khmer-handouts"
-
-
-def _extended_properties(document, doc: Document) -> None:
-    """Write docProps/app.xml afresh: the producer and organisation, no stale counts.
-
-    The reference document's copy names whatever last saved it (python-docx's template says
-    "Microsoft Macintosh Word", 1 page, 0 words); Word recounts pages and words on opening.
-    """
-    package = document.part.package
-    properties = etree.Element(f"{{{EXTENDED_PROPERTIES}}}Properties",
-                               nsmap={None: EXTENDED_PROPERTIES})
-    for name, value in (("Application", APPLICATION), ("DocSecurity", "0"),
-                        ("Company", doc.organisation), ("LinksUpToDate", "false"),
-                        ("HyperlinksChanged", "false")):
-        etree.SubElement(properties, f"{{{EXTENDED_PROPERTIES}}}{name}").text = value
-    blob = part_xml(properties)
-    for rel in package.rels.values():
-        if rel.reltype == RT.EXTENDED_PROPERTIES:
-            rel.target_part._blob = blob
-            return
-    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
-    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 # --- embedded fonts ----------------------------------------------------------------------------
@@ -720,7 +650,7 @@ def warm(cache_dir: Path | None = None) -> None:
     for family, subset in [(f, False) for f in khmer] + [(f, True) for f in latin]:
         for path in available.get(family, {}).values():
             _, obfuscated = _embedded_font(path, subset)
-            _deflate(obfuscated)
+            deflate(obfuscated)
 
 
 def font_key(path: Path, data: bytes) -> str:
@@ -789,89 +719,3 @@ def _font_entry(root, family: str):
     for tag, value in (("w:charset", "00"), ("w:family", "auto"), ("w:pitch", "variable")):
         etree.SubElement(entry, qn(tag)).set(qn("w:val"), value)
     return entry
-
-
-# --- the zip -----------------------------------------------------------------------------------
-
-
-class _Collector:
-    """Take the parts python-docx would zip, as {member name: bytes}."""
-
-    def __init__(self) -> None:
-        self.members: dict[str, bytes] = {}
-
-    def write(self, uri, blob: bytes) -> None:
-        self.members[uri.membername] = blob
-
-
-def _members(document) -> dict[str, bytes]:
-    """Return the package's members as python-docx's save would write them, unzipped.
-
-    Zipping once, ourselves, saves compressing every part twice (python-docx's zip, then
-    the stable one) and lets the font parts, the same in every handout, be compressed once.
-    """
-    from docx.opc.pkgwriter import PackageWriter
-
-    package = document.part.package
-    parts = list(package.parts)
-    for part in parts:
-        part.before_marshal()
-    collector = _Collector()
-    PackageWriter._write_content_types_stream(collector, parts)
-    PackageWriter._write_pkg_rels(collector, package.rels)
-    PackageWriter._write_parts(collector, parts)
-    return collector.members
-
-
-# Members this large (the fonts) are compressed once per process and reused.
-_REUSED_MEMBER_BYTES = 64 * 1024
-_deflated: dict[bytes, tuple[int, bytes]] = {}
-
-
-def _deflate(data: bytes) -> tuple[int, bytes]:
-    """Return the CRC-32 and raw deflate stream (level 9) of a member's data."""
-    digest = hashlib.sha1(data).digest() if len(data) >= _REUSED_MEMBER_BYTES else None
-    if digest is not None and digest in _deflated:
-        return _deflated[digest]
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    result = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
-    if digest is not None:
-        _deflated[digest] = result
-    return result
-
-
-def stable_zip(members: dict[str, bytes] | bytes) -> bytes:
-    """Zip DOCX members with fixed timestamps, permissions and member order.
-
-    Given a zip's bytes, rewrite that zip the same way.
-    """
-    if isinstance(members, bytes):
-        with zipfile.ZipFile(io.BytesIO(members)) as source:
-            members = {info.filename: source.read(info) for info in source.infolist()}
-    order = [name for name in _ZIP_FIRST if name in members]
-    order += sorted(name for name in members if name not in _ZIP_FIRST)
-    dos_time, dos_date = 0, (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2]
-    out = io.BytesIO()
-    central = io.BytesIO()
-    for name in order:
-        data = members[name]
-        crc, deflated = _deflate(data)
-        encoded = name.encode("utf-8")
-        flags = 0x800 if not encoded.isascii() else 0
-        offset = out.tell()
-        # Local file header (APPNOTE 4.3.7): version 2.0, deflate, no data descriptor.
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, dos_time, dos_date,
-                              crc, len(deflated), len(data), len(encoded), 0))
-        out.write(encoded)
-        out.write(deflated)
-        # Central directory entry (4.3.12): made by MS-DOS (0), rw-r--r-- for unzip.
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8,
-                                  dos_time, dos_date, crc, len(deflated), len(data),
-                                  len(encoded), 0, 0, 0, 0, 0o644 << 16, offset))
-        central.write(encoded)
-    start = out.tell()
-    out.write(central.getvalue())
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(order), len(order),
-                          len(central.getvalue()), start, 0))
-    return out.getvalue()
-
