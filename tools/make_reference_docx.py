@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import render_docx as render  # noqa: E402
-from pipeline.config import DEFAULT_ORGANISATION, FONTS_DIR, TEMPLATES_DIR  # noqa: E402
+from pipeline.config import DEFAULT_ORGANISATION, TEMPLATES_DIR  # noqa: E402
 from pipeline.theme import load_theme  # noqa: E402
 
 OUTPUT = TEMPLATES_DIR / "reference.docx"
@@ -52,11 +52,6 @@ TWIPS_PER_MM = 1440 / 25.4
 
 def _twips(mm: float) -> int:
     return round(mm * TWIPS_PER_MM)
-
-
-def _font_file(family: str) -> Path:
-    faces = render._font_faces(FONTS_DIR)[family]
-    return faces.get("Regular") or next(iter(faces.values()))
 
 
 @dataclass(frozen=True)
@@ -312,7 +307,7 @@ def _font_table(document) -> None:
     for child in list(root):
         root.remove(child)
     for name in (LATIN, KHMER, KHMER_DISPLAY):
-        with TTFont(_font_file(name), lazy=True) as font:
+        with TTFont(render.regular_face(name), lazy=True) as font:
             panose = font["OS/2"].panose
             digits = "".join(f"{getattr(panose, field):02X}" for field in (
                 "bFamilyType", "bSerifStyle", "bWeight", "bProportion", "bContrast",
