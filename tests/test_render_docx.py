@@ -336,7 +336,7 @@ def test_reference_document_defines_every_style_and_builds_reproducibly(tmp_path
 
 def test_reference_without_the_styles_fails_loudly(monkeypatch):
     default = Path(docx.__file__).parent / "templates" / "default.docx"
-    monkeypatch.setattr(render_docx, "REFERENCE_DOCX", default)
+    monkeypatch.setattr(render_docx.styles, "REFERENCE_DOCX", default)
     with pytest.raises(SetupError) as error:
         render_docx.render_docx(_document(), load_settings())
     assert str(error.value) == (

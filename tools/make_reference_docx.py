@@ -26,7 +26,6 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm
 from fontTools.ttLib import TTFont
 from lxml import etree
 
@@ -360,12 +359,7 @@ def _samples(document) -> None:
             run = paragraph.add_run(piece)
             if khmer:
                 run.font.complex_script = True
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(PAGE.width), Mm(PAGE.height)
-    for side, mm in zip(("top", "right", "bottom", "left"), PAGE.margins, strict=True):
-        setattr(section, f"{side}_margin", Mm(mm))
-    section.header_distance = Mm(render.HEADER_DISTANCE_MM)
-    section.footer_distance = Mm(render.FOOTER_DISTANCE_MM)
+    render.page_setup(document, PAGE)
 
 
 def build() -> bytes:

@@ -14,45 +14,35 @@ files, and the zip is rewritten with fixed timestamps and member order.
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
-import docx
 import segno
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.text.run import Run
 from lxml import etree
 
-from ..config import QR_QUIET_ZONE, TEMPLATES_DIR, Settings
-from ..errors import SetupError
+from ..config import QR_QUIET_ZONE, Settings
 from ..khmer import join_for_word_processors, script_runs
 from ..model import Bullets, Citations, Document, Paragraphs, Terms
 from ..provenance import bookmark_name, field_path, id_marker, version_marker
-from ..theme import Page, Theme, load_theme, theme_for
+from ..theme import load_theme, theme_for
 from .fonts import (
     embed_fonts,
     embedded_font_data,
-    font_line_height,
     keep_subsets_in,
     latin_subset,
     regular_face,
 )
 from .ooxml import (
     DRAWINGML,
-    PPR_AFTER_SPACING,
-    RPR_AFTER_COLOR,
-    RPR_AFTER_SZ,
-    RPR_AFTER_SZCS,
     TCPR_AFTER_TCMAR,
     clear_body,
     get_or_add,
-    set_child,
 )
 from .package import (
     core_properties,
@@ -62,58 +52,55 @@ from .package import (
     remove_dates,
     stable_zip,
 )
+from .styles import (
+    CAPTION,
+    FACTS,
+    FACTS_HEADING,
+    FACTS_LABEL,
+    FACTS_TABLE,
+    FOOTER,
+    HEADING,
+    HYPERLINK,
+    LIST_BULLET,
+    MASTHEAD_TABLE,
+    NORMAL,
+    PARAGRAPH_STYLES,
+    REFERENCE_DOCX,
+    REFERENCES,
+    REFERENCES_HEADING,
+    REQUIRED_STYLES,
+    SPACER,
+    SUBTITLE,
+    TITLE,
+    Geometry,
+    apply_theme,
+    embedded_families,
+    line_spacing,
+    open_reference,
+    page_setup,
+    strip_theme_fonts,
+    style_fonts,
+)
 
-__all__ = ["latin_subset", "regular_face", "remove_dates", "render_docx", "stable_zip", "warm"]
+__all__ = ["PARAGRAPH_STYLES", "REFERENCE_DOCX", "REQUIRED_STYLES", "latin_subset", "line_spacing",
+           "page_setup", "regular_face", "remove_dates", "render_docx", "stable_zip",
+           "strip_theme_fonts", "warm"]
 
-REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
-
-# The style names the renderer uses; templates/reference.docx must define each of them.
-TITLE = "Title"
-SUBTITLE = "Subtitle"
-HEADING = "Heading 1"
-REFERENCES_HEADING = "References Heading"
-SPACER = "Spacer"
-NORMAL = "Normal"
-LIST_BULLET = "List Bullet"
-FACTS_HEADING = "Quick Facts Heading"
-FACTS_LABEL = "Quick Facts Label"
-FACTS = "Quick Facts"
-REFERENCES = "Reference List"
-CAPTION = "Caption"
-FOOTER = "Footer"
-HYPERLINK = "Hyperlink"
-MASTHEAD_TABLE = "Masthead Table"
-FACTS_TABLE = "Quick Facts Table"
-PARAGRAPH_STYLES = (NORMAL, TITLE, SUBTITLE, HEADING, REFERENCES_HEADING, LIST_BULLET, SPACER,
-                    FACTS_HEADING, FACTS_LABEL, FACTS, REFERENCES, CAPTION, FOOTER)
-REQUIRED_STYLES = (*PARAGRAPH_STYLES, HYPERLINK, MASTHEAD_TABLE, FACTS_TABLE)
-
-# Page sizes, margins, type and colours come from the theme (templates/theme.yaml), as for
-# the PDF; these are the DOCX's own.
-FOOTER_DISTANCE_MM = 7
-HEADER_DISTANCE_MM = 7
+# The DOCX's own measures (page sizes, margins, type and colours come from the theme).
 QR_MM = 24  # with its quiet zone, as .qr svg in handout.css
 LOGO_MM = 14  # the logo's height, as .logo in handout.css
 QR_COLUMN_MM = 28  # the QR code, centred, with room to breathe from the titles
 FACTS_BOTTOM_PADDING_MM = 2  # as the padding of .facts
 
-# Each style's type role in the theme (the same roles handout.css uses).
-STYLE_ROLES = {NORMAL: "body", TITLE: "title", SUBTITLE: "subtitle", HEADING: "heading",
-               REFERENCES_HEADING: "minor_heading", LIST_BULLET: "body",
-               FACTS_HEADING: "facts_heading", FACTS_LABEL: "fact_label", FACTS: "fact_value",
-               REFERENCES: "citation", CAPTION: "caption", FOOTER: "footer"}
-DISPLAY_STYLES = (TITLE,)  # Khmer in the display face
-
-_THEME_FONT_ATTRIBUTES = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
-
 
 def render_docx(doc: Document, settings: Settings) -> bytes:
     """Return the handout as an editable DOCX file."""
-    document, styles = _open_reference()
+    document, styles = open_reference()
     theme = theme_for(settings)
-    apply_theme(document, styles, theme, theme.page(settings.page_size))
+    page = theme.page(settings.page_size)
+    apply_theme(document, styles, theme, page)
     writer = _Writer(document, styles)
-    geometry = _page_setup(document, styles[FOOTER], theme.page(settings.page_size))
+    geometry = page_setup(document, page)
     clear_body(document)
     writer.masthead(doc, geometry)
     writer.facts(doc, geometry)
@@ -132,151 +119,6 @@ def render_docx(doc: Document, settings: Settings) -> bytes:
     return stable_zip(members_of(document))
 
 
-# --- the reference document ------------------------------------------------------------------
-
-
-def _open_reference(path: Path | None = None) -> tuple:
-    """Return the reference document and its styles by name; fail naming every one missing."""
-    path = path or REFERENCE_DOCX
-    try:
-        document = docx.Document(str(path))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
-        raise SetupError(f"cannot read the DOCX reference document {path}: {exc}") from exc
-    # By the name Word shows; python-docx's styles[name] misses "Heading 1" as LibreOffice
-    # writes it (python-docx expects Word's lower-case "heading 1").
-    styles = {}
-    for style in document.styles:
-        styles.setdefault(style.name, style)
-    missing = [name for name in REQUIRED_STYLES if name not in styles]
-    if missing:
-        raise SetupError(f"{path.name} lacks the style(s) {', '.join(missing)}; "
-                         "rebuild it with tools/make_reference_docx.py")
-    strip_theme_fonts(document.styles.element)
-    return document, styles
-
-
-def strip_theme_fonts(element) -> None:
-    """Remove theme font attributes: a w:cstheme overrides the Khmer font named in w:cs."""
-    for fonts in element.iter(qn("w:rFonts")):
-        for name in _THEME_FONT_ATTRIBUTES:
-            fonts.attrib.pop(qn(f"w:{name}"), None)
-
-
-def _style_font(style, slot: str) -> str | None:
-    while style is not None:
-        fonts = style.element.rPr.rFonts if style.element.rPr is not None else None
-        if fonts is not None and fonts.get(qn(f"w:{slot}")):
-            return fonts.get(qn(f"w:{slot}"))
-        style = style.base_style
-    return None
-
-
-def _style_fonts(document, styles: dict, slot: str = "cs") -> dict[str, str]:
-    """Return each paragraph style's font in a slot ("cs": Khmer, "ascii": Latin), resolved
-    through basedOn and the document defaults."""
-    defaults = document.styles.element.find(qn("w:docDefaults"))
-    fallback = None
-    if defaults is not None:
-        fonts = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}")
-        fallback = fonts.get(qn(f"w:{slot}")) if fonts is not None else None
-    result = {}
-    for name in PARAGRAPH_STYLES:
-        font = _style_font(styles[name], slot) or fallback
-        if not font:
-            script = "complex-script (Khmer)" if slot == "cs" else "Latin"
-            raise SetupError(f"{REFERENCE_DOCX.name}: style '{name}' names no {script} font; "
-                             "its text would fall back to any font")
-        result[name] = font
-    return result
-
-
-def embedded_families(document, styles: dict) -> list[tuple[str, bool]]:
-    """Return the (family, subset) pairs to embed: the Khmer fonts whole, then the Latin ones."""
-    khmer = set(_style_fonts(document, styles, "cs").values())
-    latin = set(_style_fonts(document, styles, "ascii").values()) - khmer
-    return ([(family, False) for family in sorted(khmer)]
-            + [(family, True) for family in sorted(latin)])
-
-
-def line_spacing(size: float, line: float, family: str, at_least: bool = False) -> tuple:
-    """Return w:spacing's (line, lineRule) for a CSS line height in em."""
-    if at_least:  # a paragraph that holds a picture grows to fit it
-        return str(round(size * line * 20)), "atLeast"
-    # Word's "multiple" spacing counts in the font's own line height, not in em; never below
-    # single, where Khmer stacks would be clipped.
-    return str(round(240 * max(1.0, line / font_line_height(family)))), "auto"
-
-
-def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
-    """Give the styles the theme's type, line heights, colours and fonts for a page size.
-
-    The reference document is made from the same theme; applying it here as well means a
-    change to the theme reaches every DOCX at once, as it reaches every PDF.
-    """
-    for name, role in STYLE_ROLES.items():
-        element = styles[name].element
-        kind = page.type[role]
-        khmer = theme.fonts["display" if name in DISPLAY_STYLES else "text"]
-        latin = theme.fonts["latin"]
-        rpr = element.get_or_add_rPr()
-        fonts = rpr.get_or_add_rFonts()
-        for slot in ("ascii", "hAnsi", "eastAsia"):
-            fonts.set(qn(f"w:{slot}"), latin)
-        fonts.set(qn("w:cs"), khmer)
-        half_points = str(round(kind.size * 2))
-        set_child(rpr, "w:color", RPR_AFTER_COLOR, val=theme.colour(role))
-        set_child(rpr, "w:sz", RPR_AFTER_SZ, val=half_points)
-        set_child(rpr, "w:szCs", RPR_AFTER_SZCS, val=half_points)
-        ppr = element.get_or_add_pPr()
-        spacing = ppr.find(qn("w:spacing"))
-        at_least = spacing is not None and spacing.get(qn("w:lineRule")) == "atLeast"
-        line, rule = line_spacing(kind.size, kind.line, khmer, at_least)
-        set_child(ppr, "w:spacing", PPR_AFTER_SPACING, line=line, lineRule=rule)
-    accent, soft = theme.colours["accent"][1:].upper(), theme.colours["accent_soft"][1:].upper()
-    root = document.styles.element
-    # Text a person types outside any style (or pastes) takes the body size too.
-    body = str(round(page.type["body"].size * 2))
-    for tag in ("w:sz", "w:szCs"):
-        for size in root.xpath(f"./w:docDefaults//{tag}"):
-            size.set(qn("w:val"), body)
-    for border in root.xpath(".//w:style[@w:type='table']//w:tblBorders/*"):
-        border.set(qn("w:color"), accent)
-    for shading in root.xpath(".//w:style[@w:type='table']//w:shd"):
-        shading.set(qn("w:fill"), soft)
-    for colour in root.xpath(".//w:style[@w:styleId='Hyperlink']//w:color"):
-        colour.set(qn("w:val"), accent)
-    numbering = document.part.numbering_part.element
-    for colour in numbering.xpath(".//w:lvl/w:rPr/w:color"):
-        colour.set(qn("w:val"), accent)
-
-
-# --- page --------------------------------------------------------------------------------------
-
-
-class _Geometry:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.width, self.height = Mm(page.width), Mm(page.height)
-        self.margins = dict(zip(("top", "right", "bottom", "left"), page.margins, strict=True))
-        self.text_width = Twips(round(page.text_width / 25.4 * 1440))
-
-
-def _page_setup(document, footer_style, page: Page) -> _Geometry:
-    geometry = _Geometry(page)
-    section = document.sections[0]
-    section.page_width, section.page_height = geometry.width, geometry.height
-    for side, mm in geometry.margins.items():
-        setattr(section, f"{side}_margin", Mm(mm))
-    section.header_distance = Mm(HEADER_DISTANCE_MM)
-    section.footer_distance = Mm(FOOTER_DISTANCE_MM)
-    section.gutter = Mm(0)
-    # The footer's right tab stop sits on the right margin of this page size.
-    tabs = footer_style.paragraph_format.tab_stops
-    tabs.clear_all()
-    tabs.add_tab_stop(geometry.text_width, WD_TAB_ALIGNMENT.RIGHT)
-    return geometry
-
-
 # --- content ---------------------------------------------------------------------------------
 
 
@@ -287,7 +129,7 @@ class _Writer:
         self.document = document
         self.part = document.part
         self.styles = styles
-        self.cs_fonts = _style_fonts(document, styles, "cs")
+        self.cs_fonts = style_fonts(document, styles, "cs")
         self.bookmarks = 0  # bookmark ids given so far
 
     def paragraph(self, style: str, text: str = "", container=None, bold: bool = False):
@@ -342,7 +184,7 @@ class _Writer:
                 cell._tc.remove(cell.paragraphs[0]._p)
         return table
 
-    def masthead(self, doc: Document, geometry: _Geometry) -> None:
+    def masthead(self, doc: Document, geometry: Geometry) -> None:
         width = geometry.text_width.twips
         qr = Mm(QR_COLUMN_MM).twips if doc.qr_url else 0
         table = self.table([width - qr, qr] if qr else [width], MASTHEAD_TABLE)
@@ -389,7 +231,7 @@ class _Writer:
         click = etree.SubElement(properties, qn("a:hlinkClick"), nsmap={"a": DRAWINGML})
         click.set(qn("r:id"), self.part.relate_to(url, RT.HYPERLINK, is_external=True))
 
-    def facts(self, doc: Document, geometry: _Geometry) -> None:
+    def facts(self, doc: Document, geometry: Geometry) -> None:
         """Add the quick-facts box: its heading across the top, then one fact per row.
 
         One row per fact, label beside value, as in the PDF: the page breaks at the same
@@ -455,7 +297,7 @@ class _Writer:
         else:
             start.addnext(end)
 
-    def footer(self, doc: Document, geometry: _Geometry) -> None:
+    def footer(self, doc: Document, geometry: Geometry) -> None:
         section = self.document.sections[0]
         _drop_headers_and_footers(self.document)
         footer = section.footer
@@ -537,6 +379,6 @@ def warm(cache_dir: Path | None = None) -> None:
     """Read the reference document and make the embedded fonts once, before the first handout."""
     if cache_dir is not None:
         keep_subsets_in(cache_dir)
-    document, styles = _open_reference()
+    document, styles = open_reference()
     for data in embedded_font_data(embedded_families(document, styles)):
         deflate(data)
