@@ -132,7 +132,7 @@ def line_spacing(size: float, line: float, family: str, at_least: bool = False) 
 
 
 def apply_theme(document, styles: dict, theme: Theme, page: Page) -> None:
-    """Give the styles the theme's type, line heights, colours and fonts for a page size.
+    """Give the styles the theme's type, line heights, colours, fonts and tabs for a page size.
 
     The reference document is made from the same theme; applying it here as well means a
     change to the theme reaches every DOCX at once, as it reaches every PDF.
