@@ -246,7 +246,7 @@ def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, mon
     for size in ("A4", "A5"):
         for name, join in (("joined", join_for_word_processors),
                            ("control", lambda text: text)):
-            monkeypatch.setattr(render_docx, "join_for_word_processors", join)
+            monkeypatch.setattr(render_docx.writer, "join_for_word_processors", join)
             out = tmp_path / f"{name}-{size}"
             report = build([source], "docx", load_settings(page_size=size), out)
             assert not report.failed, [str(d) for d in report.diagnostics]

@@ -336,7 +336,7 @@ def test_reference_document_defines_every_style_and_builds_reproducibly(tmp_path
 
 def test_reference_without_the_styles_fails_loudly(monkeypatch):
     default = Path(docx.__file__).parent / "templates" / "default.docx"
-    monkeypatch.setattr(render_docx, "REFERENCE_DOCX", default)
+    monkeypatch.setattr(render_docx.styles, "REFERENCE_DOCX", default)
     with pytest.raises(SetupError) as error:
         render_docx.render_docx(_document(), load_settings())
     assert str(error.value) == (
@@ -394,7 +394,7 @@ def test_font_whose_licence_forbids_embedding_fails_loudly(tmp_path, monkeypatch
     font = TTFont(tmp_path / "NotoSansKhmer-Bold.ttf")
     font["OS/2"].fsType = 0x2  # restricted licence
     font.save(tmp_path / "NotoSansKhmer-Bold.ttf")
-    monkeypatch.setattr(render_docx, "FONTS_DIR", tmp_path)
+    monkeypatch.setattr(render_docx.fonts, "FONTS_DIR", tmp_path)
     with pytest.raises(SetupError, match=r"NotoSansKhmer-Bold.ttf: the font's licence bits "
                                          r"\(OS/2 fsType 0x0002\) forbid embedding"):
         render_docx.render_docx(_document(), load_settings())

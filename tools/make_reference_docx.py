@@ -26,15 +26,24 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm
 from fontTools.ttLib import TTFont
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import render_docx as render  # noqa: E402
-from pipeline.config import DEFAULT_ORGANISATION, FONTS_DIR, TEMPLATES_DIR  # noqa: E402
+from pipeline.config import DEFAULT_ORGANISATION, TEMPLATES_DIR  # noqa: E402
+from pipeline.khmer import script_runs  # noqa: E402
+from pipeline.render_docx import (  # noqa: E402
+    clear_body,
+    line_spacing,
+    page_setup,
+    part_xml,
+    regular_face,
+    remove_dates,
+    stable_zip,
+    strip_theme_fonts,
+)
 from pipeline.theme import load_theme  # noqa: E402
 
 OUTPUT = TEMPLATES_DIR / "reference.docx"
@@ -52,11 +61,6 @@ TWIPS_PER_MM = 1440 / 25.4
 
 def _twips(mm: float) -> int:
     return round(mm * TWIPS_PER_MM)
-
-
-def _font_file(family: str) -> Path:
-    faces = render._font_faces(FONTS_DIR)[family]
-    return faces.get("Regular") or next(iter(faces.values()))
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class ParagraphStyle:
                 f'<w:rPr>{"".join(rpr)}</w:rPr></w:style>')
 
     def _line(self) -> str:
-        line, rule = render.line_spacing(self.size, self.line, self.cs_font, self.at_least)
+        line, rule = line_spacing(self.size, self.line, self.cs_font, self.at_least)
         return f'w:line="{line}" w:lineRule="{rule}"'
 
 
@@ -216,7 +220,7 @@ DOC_DEFAULTS = (
     f'<w:szCs w:val="{round(PAGE.type["body"].size * 2)}"/>{_LANG}</w:rPr></w:rPrDefault>'
     "<w:pPrDefault><w:pPr>"
     '<w:spacing w:after="0" w:line="{}" w:lineRule="{}"/>'.format(
-        *render.line_spacing(PAGE.type["body"].size, PAGE.type["body"].line, KHMER))
+        *line_spacing(PAGE.type["body"].size, PAGE.type["body"].line, KHMER))
     + "</w:pPr></w:pPrDefault></w:docDefaults>"
 )
 
@@ -270,7 +274,7 @@ def _replace_styles(document) -> None:
         root.append(parse_xml(style.xml()))
     for xml in OTHER_STYLES:
         root.append(parse_xml(xml))
-    render.strip_theme_fonts(root)
+    strip_theme_fonts(root)
 
 
 def _replace_numbering(document) -> None:
@@ -312,7 +316,7 @@ def _font_table(document) -> None:
     for child in list(root):
         root.remove(child)
     for name in (LATIN, KHMER, KHMER_DISPLAY):
-        with TTFont(_font_file(name), lazy=True) as font:
+        with TTFont(regular_face(name), lazy=True) as font:
             panose = font["OS/2"].panose
             digits = "".join(f"{getattr(panose, field):02X}" for field in (
                 "bFamilyType", "bSerifStyle", "bWeight", "bProportion", "bContrast",
@@ -324,7 +328,7 @@ def _font_table(document) -> None:
         family = "roman" if "Serif" in name else "swiss"
         etree.SubElement(entry, qn("w:family")).set(qn("w:val"), family)
         etree.SubElement(entry, qn("w:pitch")).set(qn("w:val"), "variable")
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    part._blob = part_xml(root)
 
 
 def _theme(document) -> None:
@@ -338,7 +342,7 @@ def _theme(document) -> None:
         for font in fonts.findall(f"{a}font"):
             if font.get("script") == "Khmr":
                 font.set("typeface", khmer)
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    part._blob = part_xml(root)
 
 
 def _core_properties(document) -> None:
@@ -351,26 +355,18 @@ def _core_properties(document) -> None:
     properties.keywords = ""
     properties.language = "km-KH"
     properties.revision = 1
-    render.remove_dates(properties)
+    remove_dates(properties)
 
 
 def _samples(document) -> None:
-    body = document.element.body
-    for child in list(body):
-        if child.tag != qn("w:sectPr"):
-            body.remove(child)
+    clear_body(document)
     for style, text in SAMPLES:
         paragraph = document.add_paragraph(style=document.styles[style])
-        for piece, khmer in render.script_runs(text):
+        for piece, khmer in script_runs(text):
             run = paragraph.add_run(piece)
             if khmer:
                 run.font.complex_script = True
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(PAGE.width), Mm(PAGE.height)
-    for side, mm in zip(("top", "right", "bottom", "left"), PAGE.margins, strict=True):
-        setattr(section, f"{side}_margin", Mm(mm))
-    section.header_distance = Mm(render.HEADER_DISTANCE_MM)
-    section.footer_distance = Mm(render.FOOTER_DISTANCE_MM)
+    page_setup(document, PAGE)
 
 
 def build() -> bytes:
@@ -386,7 +382,7 @@ def build() -> bytes:
     _samples(document)
     buffer = io.BytesIO()
     document.save(buffer)
-    return render.stable_zip(buffer.getvalue())
+    return stable_zip(buffer.getvalue())
 
 
 def main(argv: list[str] | None = None) -> int:
