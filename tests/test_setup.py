@@ -1,9 +1,11 @@
-"""The set-up script that make runs first on a fresh machine."""
+"""The set-up script that make runs first on a fresh machine, and for the tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 
 from conftest import ROOT
 
@@ -66,3 +68,58 @@ def test_as_root_it_installs_what_is_missing(tmp_path):
     assert (tmp_path / "apt.log").read_text() == (
         "apt-get update -qq\n"
         "apt-get install -y --no-install-recommends no-such-package-here\n")
+
+
+# --- --for-tests: the tools the tests use (make test) ------------------------------------------
+
+TOOLS_LIST = """\
+# tool                     packages
+pdftoppm                   poppler-utils
+pdftotext                  poppler-utils
+chromium|chromium-browser  chromium
+npm                        nodejs npm  # a comment
+/no/such/fonts             fonts-x
+bash                       bash
+"""
+
+
+def _run_for_tests(tmp_path, uid: int, sudo_works: bool, ldconfig: str | None = None):
+    """Run --for-tests with a PATH that holds only the fakes and what the script itself runs."""
+    folder = _fake_bin(tmp_path, uid, sudo_works, ldconfig)
+    for command in ("bash", "dirname"):
+        (folder / command).symlink_to(shutil.which(command))
+    (tmp_path / "tools.txt").write_text(TOOLS_LIST)
+    env = {**os.environ, "PATH": str(folder), "APT_LOG": str(tmp_path / "apt.log"),
+           "TEST_TOOLS_LIST": str(tmp_path / "tools.txt"), "PYTHON": sys.executable}
+    return subprocess.run([str(SCRIPT), "--for-tests"], capture_output=True, text=True, env=env)
+
+
+def test_for_tests_without_root_or_sudo_it_names_the_missing_tools_and_goes_on(tmp_path):
+    result = _run_for_tests(tmp_path, 1000, False)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == (
+        "missing test tools: pdftoppm, pdftotext, chromium, npm, /no/such/fonts; the tests that "
+        "need them will skip. To run them too:\n"
+        "    sudo apt-get update && sudo apt-get install -y --no-install-recommends "
+        "poppler-utils chromium nodejs npm fonts-x\n")
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_for_tests_as_root_it_installs_the_missing_tools(tmp_path):
+    result = _run_for_tests(tmp_path, 0, False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "apt.log").read_text() == (
+        "apt-get update -qq\n"
+        "apt-get install -y --no-install-recommends poppler-utils chromium nodejs npm fonts-x\n")
+
+
+def test_for_tests_without_pango_it_still_stops(tmp_path):
+    result = _run_for_tests(tmp_path, 1000, False, ldconfig="true")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: missing system packages: libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 "
+        "poppler-utils chromium nodejs npm fonts-x\n"
+        "run this once, then 'make' again:\n"
+        "    sudo apt-get update && sudo apt-get install -y --no-install-recommends "
+        "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium nodejs npm "
+        "fonts-x\n")
