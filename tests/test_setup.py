@@ -1,12 +1,15 @@
-"""The set-up script that make runs first on a fresh machine, and for the tests."""
+"""The set-up script that make runs first on a fresh machine, and the tests' tools."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 
+import pytest
+import system_tools
 from conftest import ROOT
 
 SCRIPT = ROOT / "tools" / "ensure-system-packages"
@@ -123,3 +126,28 @@ def test_for_tests_without_pango_it_still_stops(tmp_path):
         "    sudo apt-get update && sudo apt-get install -y --no-install-recommends "
         "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium nodejs npm "
         "fonts-x\n")
+
+
+def test_the_tests_read_the_list_the_script_installs_from():
+    assert system_tools.LIST.parent == SCRIPT.parent
+    assert 'TEST_TOOLS_LIST:-$(dirname "$0")/test-tools.txt' in SCRIPT.read_text()
+    assert system_tools.LIST.name == "test-tools.txt"
+    assert system_tools.TOOLS["pdftoppm"] == (["pdftoppm"], ["poppler-utils"])
+    assert system_tools.TOOLS["chromium"] == (["chromium", "chromium-browser"], ["chromium"])
+    assert system_tools.TOOLS["npm"] == (["npm"], ["nodejs", "npm"])
+
+
+# --- the tests' side: a test that runs a tool declares it --------------------------------------
+
+
+def test_a_tool_the_test_did_not_declare_fails_it(monkeypatch):
+    monkeypatch.setattr(system_tools, "declared", {"pdftotext"})
+    with pytest.raises(pytest.fail.Exception,
+                       match=re.escape("the test runs pdftoppm: mark it "
+                                       "@pytest.mark.needs('pdftoppm')")):
+        system_tools.require("pdftotext", "pdftoppm")
+
+
+def test_a_tool_not_in_the_list_is_a_mistake():
+    with pytest.raises(ValueError, match=r"not in tools/test-tools.txt: pdftopng"):
+        system_tools.absent("pdftopng")
