@@ -157,10 +157,11 @@ def test_a_tool_not_in_the_list_is_a_mistake():
 
 # --- the README's two commands on a fresh machine, without the test tools ----------------------
 
-# A fresh Debian's PATH: the README's prerequisites (python3, make, git) and the base system
-# that make's recipes and the set-up script call. No poppler, LibreOffice, Chromium, npm, sudo.
-FRESH_COMMANDS = ("python3", "make", "git", "bash", "sh", "env", "id", "dirname", "cat", "ls",
-                  "cp", "mv", "rm", "mkdir", "touch", "apt-get", "dpkg-query")
+# A fresh Debian's PATH, with python3: the README's prerequisites (make, git) and the base
+# system that make's recipes, the set-up script and the tests call. No poppler, LibreOffice,
+# Chromium, npm or sudo.
+FRESH_COMMANDS = ("make", "git", "bash", "sh", "env", "id", "dirname", "awk", "cat", "ls", "cp",
+                  "mv", "rm", "mkdir", "touch", "apt-get", "dpkg-query")
 # A test of each tool that conftest.py skips before its fixtures, and the poster's other
 # tests, which need no tool and pass.
 TOOL_TESTS = ("tests/test_poster.py",
@@ -183,15 +184,14 @@ def _top_level_ignored(folder: str, names: list[str]) -> set[str]:
     return ignored
 
 
-@pytest.fixture(scope="module")
-def fresh_machine():
-    """Return a function running make in a copy of the repository as a fresh machine's user.
+def _set_up_fresh_machine(top: Path):
+    """Copy the repository into top; return a function running make there as a new user.
 
     The user may not install (nobody, when the tests run as root) and the PATH holds only
-    FRESH_COMMANDS. The Python packages are this run's own (the venv's entries linked, a new
-    stamp): they are not what is tested here, and installing them again needs the network.
+    FRESH_COMMANDS and python3. The Python packages are this run's own (the venv's entries
+    linked, a new stamp): they are not what is tested here, and installing them again needs
+    the network.
     """
-    top = Path(tempfile.mkdtemp(prefix="fresh-machine-"))
     copy = top / "repo"
     shutil.copytree(ROOT, copy, ignore=_top_level_ignored)
     venv = copy / ".venv"
@@ -204,8 +204,7 @@ def fresh_machine():
     path.mkdir()
     for command in FRESH_COMMANDS:
         (path / command).symlink_to(shutil.which(command))
-    # This run's interpreter, whatever python3 a version manager would put first.
-    (path / "python3").unlink()
+    # And python3: this run's interpreter, whatever a version manager would put first.
     (path / "python3").symlink_to(os.path.realpath(sys.executable))
     (top / "home").mkdir()
     as_user = []
@@ -224,8 +223,17 @@ def fresh_machine():
         return subprocess.run([*as_user, "make", *args], cwd=copy, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
 
-    yield make
-    shutil.rmtree(top)
+    return make
+
+
+@pytest.fixture(scope="module")
+def fresh_machine():
+    """Yield a function running make in a copy of the repository on a 'fresh machine'."""
+    top = Path(tempfile.mkdtemp(prefix="fresh-machine-"))
+    try:
+        yield _set_up_fresh_machine(top)
+    finally:  # after a failed set-up too: the copy is large
+        shutil.rmtree(top)
 
 
 def test_on_a_fresh_machine_make_pdf_builds_and_make_test_skips_what_it_cannot_run(
