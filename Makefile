@@ -98,14 +98,21 @@ outputs: $(VENV_STAMP)
 	@$(RUN) build --formats $(FORMATS) --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) \
 		--out $(OUTPUT_DIR) $(JOBS_FLAG) $(STRICT_FLAG) $(SOURCES_DIR)
 
+# The system tools the tests use (tools/test-tools.txt: poppler, LibreOffice, Chromium, npm):
+# installed where we may, as Pango is. Elsewhere the script names what is missing and the
+# run goes on: each test that needs a missing tool skips, naming it (under CI it fails).
+# After the venv, so that two apt-get runs never overlap.
+test-tools: $(VENV_STAMP) ## Install the tools the tests use, where we may (make test does)
+	@PYTHON=$(PYTHON) tools/ensure-system-packages --for-tests
+
 # axe-core, the accessibility checker the browser tests inject into the site's pages, comes
-# from the npm registry at the version package-lock.json pins.
+# from the npm registry at the version package-lock.json pins (npm itself: see test-tools).
 AXE := node_modules/axe-core/axe.min.js
-$(AXE): package.json package-lock.json
+$(AXE): package.json package-lock.json | test-tools
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error \
 		&& touch $@; else echo "npm not found: the accessibility test will skip"; fi
 
-test: $(VENV_STAMP) $(AXE) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
+test: test-tools $(AXE) ## Run the whole test suite (lint, schema, unit and end-to-end tests)
 	$(VENV)/bin/ruff check pipeline tests tools
 	$(RUN) schema --check
 	$(VENV)/bin/python tools/make_reference_docx.py --check

@@ -1,38 +1,25 @@
 """Headless Chromium for the site's tests: Debian's chromium driven by its chromedriver.
 
 Nothing is downloaded: both binaries are named, so Selenium never looks for a driver of its
-own. Without them a test skips with the reason, except in CI (CI is set), where it fails:
-.ci/run installs them.
+own. Mark a test that opens one with @pytest.mark.needs(*CHROMIUM): without them it skips,
+naming them, except in CI (CI is set), where it fails (see system_tools.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pytest
+from system_tools import AXE, require
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = ("chromium", "chromedriver")
 # As root in a container: no sandbox, no GPU, and nothing that talks to the network on its own.
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                   "--disable-default-apps", "--disable-extensions", "--mute-audio")
-
-
-def require(what: str, found: bool, hint: str) -> None:
-    """Skip (locally) or fail (in CI) when a tool a browser test needs is missing."""
-    if found:
-        return
-    message = f"{what} not found: {hint}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must install it: see .ci/run)")
-    pytest.skip(message)
 
 
 def _binary(*names: str) -> str | None:
@@ -58,10 +45,9 @@ class Browser:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
+        require(*CHROMIUM)
         chromium = _binary("chromium", "chromium-browser")
         driver = _binary("chromedriver")
-        require("chromium", chromium is not None, "apt-get install chromium")
-        require("chromedriver", driver is not None, "apt-get install chromium-driver")
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
@@ -109,6 +95,7 @@ class Browser:
 
     def axe_violations(self) -> list[str]:
         """Run axe-core on the open page; return its serious and critical violations."""
+        require("axe-core")
         self.driver.execute_script(AXE.read_text(encoding="utf-8"))
         result = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"

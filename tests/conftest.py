@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import system_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SEED = FIXTURES / "seed-account-manager.txt"
 SHIPPED_SOURCE = ROOT / "sources" / "account-manager.yaml"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "needs(*tools): system tools the test runs (tools/test-tools.txt); without "
+        "one it skips, or fails when CI is set")
+
+
+def _needs(item) -> list[str]:
+    return [tool for mark in item.iter_markers("needs") for tool in mark.args]
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(items):
+    """Skip each test whose tools are missing, before its fixtures (and not under CI)."""
+    if os.environ.get("CI"):
+        return
+    for item in items:
+        if missing := system_tools.absent(*_needs(item)):
+            item.add_marker(pytest.mark.skip(reason=system_tools.reason(missing)))
+
+
+def pytest_runtest_setup(item):
+    """Note the tools the test declared; under CI, fail it before its fixtures if one is missing."""
+    system_tools.declared = set(_needs(item))
+    system_tools.require(*_needs(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # last: after the list of skipped tests
+def pytest_terminal_summary(terminalreporter):
+    yield
+    if line := system_tools.summary():
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture

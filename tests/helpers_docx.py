@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import subprocess
 import tempfile
 import time
@@ -12,8 +11,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import pytest
 from lxml import etree
+from system_tools import require, run_tool
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -22,6 +21,8 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 NS = {"w": W_NS, "r": R_NS, "rel": PKG_REL_NS, "ct": CT_NS}
 # A folder with no Khmer font: what a machine without our fonts has.
 NO_KHMER_FONTS_DIR = "/usr/share/fonts/truetype/dejavu"
+# What convert_to_pdf needs: mark its tests @pytest.mark.needs(*LIBREOFFICE, ...).
+LIBREOFFICE = ("soffice", NO_KHMER_FONTS_DIR)
 
 
 def w(name: str) -> str:
@@ -56,18 +57,6 @@ def body_paragraphs(path: Path) -> list[etree._Element]:
     return list(body.iter(w("p")))
 
 
-def soffice_tools_or_skip() -> None:
-    """Skip (or fail, when CI is set) if LibreOffice or poppler-utils are missing."""
-    missing = [tool for tool in ("soffice", "pdffonts", "pdfinfo", "pdftotext")
-               if not shutil.which(tool)]
-    if not missing:
-        return
-    reason = f"needs LibreOffice and poppler-utils; missing: {', '.join(missing)}"
-    if os.environ.get("CI"):
-        pytest.fail(reason + " (CI is set, so this check must run)")
-    pytest.skip(reason)
-
-
 def fontconfig_without_khmer(folder: Path) -> Path:
     """Write a fontconfig file that sees only the DejaVu folder; return its path."""
     config = folder / "fonts.conf"
@@ -86,6 +75,7 @@ def convert_to_pdf(files: list[Path], fontconfig: Path, timeout: float = 300) ->
     soffice process, so a shared one could lend a document fonts it does not carry.
     Return {docx path: (pdf path, seconds)}.
     """
+    require(*LIBREOFFICE)
     env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig))
     running = []
     for file in files:
@@ -108,14 +98,12 @@ def convert_to_pdf(files: list[Path], fontconfig: Path, timeout: float = 300) ->
 
 def pdf_font_names(pdf: Path) -> set[str]:
     """Return the PostScript names of the fonts in a PDF, without subset prefixes."""
-    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
-                           check=True).stdout.splitlines()[2:]
+    lines = run_tool("pdffonts", str(pdf)).splitlines()[2:]
     return {line.split()[0].split("+", 1)[-1] for line in lines if line.strip()}
 
 
 def pdf_pages(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
+    info = run_tool("pdfinfo", str(pdf))
     return int(next(line.split()[1] for line in info.splitlines()
                     if line.startswith("Pages:")))
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pypdf
 import pytest
 from conftest import write_fair_project
+from system_tools import run_tool
 
 from pipeline.__main__ import main
 from pipeline.build import build
@@ -45,16 +45,16 @@ def project(tmp_path_factory):
 def text(pdf: Path, page: int, whole: bool = False, top: float = 0, *options: str) -> str:
     """Return a page's text as poppler reads it (ActualText), without the footer."""
     height = A4_PT[1] - top - (0 if whole else FOOTER_PT)
-    return subprocess.run(
-        ["pdftotext", *options, "-r", "72", "-x", "0", "-y", str(int(top)),
-         "-W", str(int(A4_PT[0])), "-H", str(int(height)), "-f", str(page), "-l", str(page),
-         str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return run_tool("pdftotext", *options, "-r", "72", "-x", "0", "-y", str(int(top)),
+               "-W", str(int(A4_PT[0])), "-H", str(int(height)), "-f", str(page),
+               "-l", str(page), str(pdf), "-")
 
 
 def footer(pdf: Path, page: int) -> str:
     return text(pdf, page, True, A4_PT[1] - FOOTER_PT)
 
 
+@pytest.mark.needs("pdftotext")
 def test_every_handout_starts_on_a_right_hand_page_after_the_cover_and_contents(project):
     _, _, out = project
     reader = pypdf.PdfReader(out / "booklet" / "fair.pdf")
@@ -80,6 +80,7 @@ def test_one_bookmark_per_handout_with_its_sections_below(project):
         assert len(own_children) == 6
 
 
+@pytest.mark.needs("pdftotext")
 def test_page_labels_match_the_printed_numbers_in_each_handouts_digits(project):
     _, _, out = project
     booklet = out / "booklet" / "fair.pdf"
@@ -91,6 +92,7 @@ def test_page_labels_match_the_printed_numbers_in_each_handouts_digits(project):
         assert printed.split() == ["ពិព័រណ៍អាជីព", labels[page - 1]]
 
 
+@pytest.mark.needs("pdftotext")
 def test_each_handout_has_the_text_and_line_breaks_of_its_own_pdf(project):
     _, _, out = project
     booklet = out / "booklet" / "fair.pdf"
@@ -100,6 +102,7 @@ def test_each_handout_has_the_text_and_line_breaks_of_its_own_pdf(project):
             assert text(booklet, start + page) == text(own, page + 1)
 
 
+@pytest.mark.needs("pdftotext")
 def test_cover_and_contents_name_the_fair_and_the_first_pages(project):
     _, _, out = project
     booklet = out / "booklet" / "fair.pdf"
@@ -144,6 +147,7 @@ def test_the_press_booklet_has_bleed_marks_and_a_multiple_of_4_pages(project):
     assert [item.title for item in reader.outline if not isinstance(item, list)] == TITLES
 
 
+@pytest.mark.needs("pdftotext")
 def test_rebuilt_only_when_a_handout_or_the_fair_changes(project):
     root, files, out = project
     again = build(files, ["booklet"], load_settings(), out)

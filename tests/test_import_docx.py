@@ -14,8 +14,9 @@ import docx
 import pytest
 import yaml
 from conftest import SHIPPED_SOURCE, write_source
-from helpers_docx import soffice_tools_or_skip, w
+from helpers_docx import w
 from lxml import etree
+from system_tools import require
 
 from pipeline import read_docx as read_docx_module
 from pipeline.__main__ import main
@@ -580,7 +581,7 @@ def test_a_file_over_the_size_limit_is_refused(built, source, monkeypatch):
 
 def libreoffice_resave(path: Path, folder: Path) -> Path:
     """Open and save a DOCX as DOCX in LibreOffice, with a fresh profile, into folder."""
-    soffice_tools_or_skip()
+    require("soffice")
     folder.mkdir(parents=True, exist_ok=True)
     profile = Path(tempfile.mkdtemp(prefix="lo-profile-", dir=folder))
     result = subprocess.run(
@@ -592,6 +593,7 @@ def libreoffice_resave(path: Path, folder: Path) -> Path:
     return out
 
 
+@pytest.mark.needs("soffice")
 def test_word_edits_survive_a_libreoffice_save(built, source, tmp_path):
     edited = edit_docx(built[1], tmp_path / "edited.docx", word_edits)
     resaved = libreoffice_resave(edited, tmp_path / "libreoffice")
@@ -615,6 +617,7 @@ def structure_edits(body) -> None:
     marked(body, "values.items[5]").addnext(marked(body, "values.items[0]"))
 
 
+@pytest.mark.needs("soffice")
 def test_structure_edits_survive_a_libreoffice_save(built, source, tmp_path):
     edited = edit_docx(built[1], tmp_path / "edited.docx", structure_edits)
     expected = yaml.safe_load(import_docx(edited, source).new_text)
@@ -626,6 +629,7 @@ def test_structure_edits_survive_a_libreoffice_save(built, source, tmp_path):
     assert yaml.safe_load(import_docx(resaved, source).new_text) == expected
 
 
+@pytest.mark.needs("soffice")
 def test_unedited_docx_saved_by_libreoffice_changes_nothing(built, source, tmp_path):
     resaved = libreoffice_resave(built[1], tmp_path / "libreoffice")
     assert not import_docx(resaved, source).changed

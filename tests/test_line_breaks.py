@@ -8,13 +8,12 @@ remedy.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 from conftest import FIXTURES, write_source
+from helpers_docx import LIBREOFFICE, convert_to_pdf, fontconfig_without_khmer
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from system_tools import run_tool
 
 from pipeline import khmer
 from pipeline.errors import SetupError
@@ -136,8 +135,7 @@ def _pdf_lines(paragraphs: list[str], tmp_path) -> list[list[str]]:
             f"'Noto Sans'\">{body}</body></html>")
     pdf = tmp_path / "lines.pdf"
     weasyprint.HTML(string=html).write_pdf(pdf, font_config=font_config)
-    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = run_tool("pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-")
     columns, lines = [], []
     for line in text.replace("\f", "\n").splitlines():
         if line.strip() == "@@":
@@ -166,11 +164,7 @@ def _prepared(text: str) -> str:
     return keep_last_words_together(insert_word_breaks(bind_marks(text)))
 
 
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                     reason="poppler-utils (pdftotext) is not installed")
-
-
-@needs_pdftotext
+@pytest.mark.needs("pdftotext")
 def test_the_line_checks_can_fail(tmp_path):
     """Prove the checks below can fail: without the no-break spaces and the joiner, lines
     start with ៗ, ។ and ល។ and numbers split."""
@@ -183,7 +177,7 @@ def test_the_line_checks_can_fail(tmp_path):
     assert _bad_breaks(_pdf_lines([_prepared(text) for text in texts], tmp_path)) == []
 
 
-@needs_pdftotext
+@pytest.mark.needs("pdftotext")
 # No shrinking: each example renders a PDF, and a failure prints its paragraphs anyway.
 @settings(max_examples=15, deadline=None,
           phases=(Phase.explicit, Phase.reuse, Phase.generate))
@@ -194,7 +188,7 @@ def test_random_khmer_prose_never_breaks_a_line_badly(tmp_path_factory, paragrap
     assert _bad_breaks(columns) == []
 
 
-@needs_pdftotext
+@pytest.mark.needs("pdftotext")
 def test_real_prose_breaks_well_at_every_width(tmp_path):
     import yaml
 
@@ -222,16 +216,14 @@ def test_correct_published_khmer_passes_a_strict_check(capsys):
 # --- LibreOffice, which breaks Khmer by its own dictionary -----------------------------------
 
 
+@pytest.mark.needs(*LIBREOFFICE, "pdftotext")
 def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, monkeypatch):
     """Convert a DOCX full of ៗ, ។ល។, grouped numbers and kept words with LibreOffice, with and
     without the joiners (the control), and read the lines back."""
-    from helpers_docx import convert_to_pdf, fontconfig_without_khmer, soffice_tools_or_skip
-
     from pipeline import render_docx
     from pipeline.build import build
     from pipeline.config import load_settings
 
-    soffice_tools_or_skip()
     # Tips that start at different words, so that line ends fall in different places: with
     # these, LibreOffice without the joiners starts a line with ៗ (the control below).
     sentence = ("ពួកគេធ្វើការងារផ្សេងៗ ជាមួយក្រុមហ៊ុនធំ ៗ និងតូចៗ ចំណាយ ១០ ០០០រៀល ផ្លែឈើ ចេក "
@@ -255,8 +247,7 @@ def test_libreoffice_starts_no_line_with_a_mark_of_the_word_before(tmp_path, mon
     results = convert_to_pdf(files, fontconfig_without_khmer(tmp_path))
     starts: dict[str, list[str]] = {"joined": [], "control": []}
     for file, (pdf, _) in results.items():
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = run_tool("pdftotext", str(pdf), "-")
         starts[file.stem.split("-")[0]] += [line.strip()[:2] for line in text.splitlines()
                                             if line.strip()]
     assert "ៗ" in {start[:1] for start in starts["control"]}

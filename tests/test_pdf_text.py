@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import os
 import random
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 from conftest import SHIPPED_SOURCE, write_source
 from PIL import ImageChops
+from system_tools import run_tool
 
 from pipeline import pdf_text
 from pipeline.build import build
@@ -103,12 +101,7 @@ def handout(request, seed, tmp_path_factory) -> Rendered:
 
 
 def _pdftotext_pages(path: Path) -> list[str]:
-    if not shutil.which("pdftotext"):
-        if os.environ.get("CI"):
-            pytest.fail("pdftotext (poppler-utils) is missing on CI")
-        pytest.skip("pdftotext (poppler-utils) is not installed: text not checked with poppler")
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = run_tool("pdftotext", "-enc", "UTF-8", str(path), "-")
     pages = text.split("\f")  # pdftotext ends every page with a form feed
     return pages[:-1] if not pages[-1].strip() else pages
 
@@ -118,6 +111,8 @@ def _pypdf_pages(path: Path) -> list[str]:
 
 
 READERS = {"pdftotext": _pdftotext_pages, "pypdf": _pypdf_pages}
+# The readers as test parameters, each with the tools it runs.
+READER_PARAMS = [pytest.param("pdftotext", marks=pytest.mark.needs("pdftotext")), "pypdf"]
 
 
 def _squash(text: str) -> str:
@@ -171,12 +166,12 @@ def extraction_problems(document, pages: list[str]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("reader", READER_PARAMS)
 def test_extracted_text_is_the_source_text(handout, reader):
     assert extraction_problems(handout.document, READERS[reader](handout.exact)) == []
 
 
-@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("reader", READER_PARAMS)
 def test_weasyprint_alone_gets_khmer_wrong(handout, reader):
     # The check above can fail: without the remedy the same PDF reads back wrong.
     problems = extraction_problems(handout.document, READERS[reader](handout.plain))
@@ -325,6 +320,7 @@ def test_unexpected_drawing_fails_the_render(monkeypatch):
         render_pdf('<html lang="km"><body><p>ក្រុមហ៊ុន</p></body></html>', load_settings())
 
 
+@pytest.mark.needs("pdftotext")
 def test_pdftotext_reads_the_seed_in_reading_order(seed):
     """Title, quick facts (each label before its value) and sections come out in order."""
     text = _squash("".join(_pdftotext_pages(seed.exact)))

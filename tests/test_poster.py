@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import zxingcpp
 from conftest import write_fair_project
 from PIL import Image
+from system_tools import run_tool
 
 from pipeline.build import build
 from pipeline.config import load_settings
@@ -36,14 +36,15 @@ def project(tmp_path_factory):
 def codes(pdf: Path, page: int = 1, dpi: int = DPI) -> list:
     """Return the QR codes a reader finds on a page, in reading order (rows, then columns)."""
     prefix = pdf.with_suffix("")
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
-                    "-singlefile", str(pdf), str(prefix)], check=True)
+    run_tool("pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
+        str(pdf), str(prefix))
     found = zxingcpp.read_barcodes(Image.open(f"{prefix}.png"))
     assert all(code.format == zxingcpp.BarcodeFormat.QRCode for code in found)
     return sorted(found, key=lambda c: (round(c.position.top_left.y / 50),
                                         c.position.top_left.x))
 
 
+@pytest.mark.needs("pdftoppm")
 def test_every_code_decodes_to_the_configured_online_page(project):
     root, files = project
     settings = load_settings(online_url="https://jobs.example.org/careers/{id}")
@@ -59,6 +60,7 @@ def test_every_code_decodes_to_the_configured_online_page(project):
         assert width / DPI * 25.4 >= 20
 
 
+@pytest.mark.needs("pdftoppm")
 def test_without_an_online_page_the_codes_go_to_each_handouts_address(project):
     root, files = project
     report = build(files, ["poster"], load_settings(online_url=""), root / "own")
@@ -88,6 +90,7 @@ def _many(project, count: int) -> Arranged:
     return Arranged(fair, ((None, docs),))
 
 
+@pytest.mark.needs("pdftoppm")
 def test_more_careers_than_a_sheet_holds_run_onto_more_sheets(project, tmp_path):
     assert GRIDS["A4"].per_sheet == 12
     arranged = _many(project, 13)
@@ -101,6 +104,7 @@ def test_more_careers_than_a_sheet_holds_run_onto_more_sheets(project, tmp_path)
     assert [c.text for c in codes(poster, 2, 100)] == ["https://x.org/12"]
 
 
+@pytest.mark.needs("pdftoppm")
 @pytest.mark.parametrize(("size", "per_sheet", "mm"), [
     ("A3", 20, (297, 420)), ("Letter", 12, (216, 279)), ("A5", 4, (148, 210))])
 def test_each_sheet_size_holds_its_stated_number_of_careers(project, tmp_path, size,

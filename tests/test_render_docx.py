@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 import zipfile
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from conftest import ROOT, SHIPPED_SOURCE, write_source
 from docx.oxml.ns import qn
 from fontTools.ttLib import TTFont
 from helpers_docx import (
+    LIBREOFFICE,
     NS,
     body_paragraphs,
     convert_to_pdf,
@@ -25,11 +25,11 @@ from helpers_docx import (
     pdf_font_names,
     pdf_pages,
     rels,
-    soffice_tools_or_skip,
     text_of,
     w,
 )
 from lxml import etree
+from system_tools import run_tool
 
 from pipeline import render_docx
 from pipeline.build import build
@@ -101,7 +101,6 @@ def _without_embedded_fonts(path: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def libreoffice_pdfs(shipped_docx, tmp_path_factory):
     """Convert the handout, and a copy without embedded fonts, on a 'machine' without Noto."""
-    soffice_tools_or_skip()
     folder = tmp_path_factory.mktemp("libreoffice")
     handout = folder / "account-manager.docx"
     handout.write_bytes(shipped_docx.read_bytes())
@@ -124,6 +123,7 @@ def _postscript_name(file: str) -> str:
         return font["name"].getDebugName(6)
 
 
+@pytest.mark.needs(*LIBREOFFICE, "pdffonts")
 def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
     pdf, control = libreoffice_pdfs["A4"], libreoffice_pdfs["control"]
     used = pdf_font_names(pdf)
@@ -136,6 +136,7 @@ def test_libreoffice_sets_khmer_in_the_embedded_noto_fonts(libreoffice_pdfs):
     assert not any(name.startswith("Noto") for name in pdf_font_names(control))
 
 
+@pytest.mark.needs(*LIBREOFFICE, "pdfinfo")
 @pytest.mark.parametrize("size", ["A5", "Letter"])
 def test_libreoffice_output_fits_the_budget_on_other_page_sizes(libreoffice_pdfs, size):
     # A5 scales the styles' type (as handout.css does) to keep one duplex sheet.
@@ -153,6 +154,7 @@ def _page_start(pdf: Path, page: int = 1) -> str:
     return re.sub("[^\u1780-\u17a2]", "", text)[:8]
 
 
+@pytest.mark.needs(*LIBREOFFICE)
 @pytest.mark.parametrize("size", ["A4", "A5", "Letter"])
 def test_libreoffice_starts_page_2_where_the_pdf_does(libreoffice_pdfs, tmp_path, size):
     # One page-budget verdict needs one layout: the DOCX breaks its pages where the PDF does.
@@ -162,9 +164,9 @@ def test_libreoffice_starts_page_2_where_the_pdf_does(libreoffice_pdfs, tmp_path
         tmp_path / "pdf" / f"{SHIPPED_SOURCE.stem}.pdf")
 
 
+@pytest.mark.needs(*LIBREOFFICE, "pdfinfo")
 def test_a_handout_near_its_budget_keeps_it_in_libreoffice_too(tmp_path):
     """Add tips while the PDF keeps two pages; LibreOffice must lay the DOCX out on two."""
-    soffice_tools_or_skip()
     base = yaml.safe_load(SHIPPED_SOURCE.read_text(encoding="utf-8"))
     extra = [f"គន្លឹះបន្ថែមទី {n} សម្រាប់អ្នកដែលចង់ក្លាយជាអ្នកគ្រប់គ្រងគណនី។" for n in range(40)]
     fitting = None
@@ -184,11 +186,11 @@ def test_a_handout_near_its_budget_keeps_it_in_libreoffice_too(tmp_path):
     assert _page_start(converted) == _page_start(fitting / "pdf" / "account-manager.pdf")
 
 
+@pytest.mark.needs(*LIBREOFFICE, "pdfinfo", "pdftotext")
 def test_libreoffice_output_fits_the_page_budget_and_has_no_broken_clusters(libreoffice_pdfs):
     pdf = libreoffice_pdfs["A4"]
     assert pdf_pages(pdf) <= _handout().page_budget
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = run_tool("pdftotext", str(pdf), "-")
     assert "\u25cc" not in text  # no dotted circle: every Khmer cluster shaped whole
     assert "Account Manager" in text
 

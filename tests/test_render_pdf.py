@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from conftest import FIXTURES, SEED, SHIPPED_SOURCE
 from fontTools.ttLib import TTFont
+from system_tools import run_tool
 
 from pipeline.build import build
 from pipeline.config import load_settings
@@ -263,11 +262,9 @@ def test_every_sentence_of_the_seed_is_in_the_html(shipped_pdf):
         assert words in " ".join(_words(text.replace(ZWSP, ""))), citation
 
 
+@pytest.mark.needs("pdftotext")
 def test_pdf_has_no_dotted_circles(shipped_pdf):
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", str(shipped_pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = run_tool("pdftotext", str(shipped_pdf), "-")
     assert "\u25cc" not in text
     assert "Account Manager" in text
 

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, Browser
 from conftest import ROOT, SHIPPED_SOURCE
 
 NEW_TEXT = "អត្ថបទថ្មីសម្រាប់ការសាកល្បង"
@@ -105,9 +106,8 @@ def test_serve_rebuilds_on_save_shows_errors_and_stops_cleanly(served):
     assert log.read_text(encoding="utf-8").rstrip().endswith("stopped")
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_the_open_page_reloads_itself_after_a_save(served):
-    from browser import Browser
-
     _, base, source, _ = served
     browser = Browser()
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browser import AXE, Browser, require
+from browser import CHROMIUM, Browser
 from conftest import ROOT, SHIPPED_SOURCE, write_source
 
 from pipeline.build import build
@@ -77,6 +77,7 @@ def _bases(site: Path, server: str) -> list[str]:
     return [site.as_uri() + "/", server]
 
 
+@pytest.mark.needs(*CHROMIUM)
 @pytest.mark.parametrize("width,height", SIZES)
 def test_every_page_loads_with_no_failed_or_outside_request_and_fits(
         browser, site, server, width, height):
@@ -108,6 +109,7 @@ def _expected_text(source: Path) -> str:
     return " ".join(" ".join(parts).split())
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_each_handout_page_shows_exactly_its_source_text(browser, site, sources):
     browser.size(360, 800)
     for handout_id in ("account-manager", "farmer", "hostile"):
@@ -124,6 +126,7 @@ def test_each_handout_page_shows_exactly_its_source_text(browser, site, sources)
     assert browser.script("return document.title") == "អ្នកគ្រប់គ្រងគណនី – Account Manager"
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_khmer_text_is_at_least_as_large_and_tall_as_in_the_pdf(browser, site):
     # The PDF sets body text at 11 pt (14.67 px) with line-height 1.65 (handout.css); the
     # English title and references may be set tighter.
@@ -140,6 +143,7 @@ def test_khmer_text_is_at_least_as_large_and_tall_as_in_the_pdf(browser, site):
             assert font_size >= 11 * 96 / 72 - 0.01 and line_height / font_size >= 1.65
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_every_text_is_drawn_with_the_sites_own_fonts(browser, site):
     # A phone without a Khmer font shows what the page brings: no text may fall back to a
     # font of the machine (isCustomFont is Chromium's word for a web font).
@@ -164,6 +168,7 @@ def test_every_text_is_drawn_with_the_sites_own_fonts(browser, site):
         assert "NotoSansKhmer-Regular" in used, used
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_printed_from_the_browser_only_the_handout_shows(browser, site):
     browser.size(1280, 800)
     browser.load(f"{site.as_uri()}/account-manager/index.html")
@@ -187,6 +192,7 @@ def _visible_careers(browser) -> list[str]:
         ".map(li => li.querySelector('a').getAttribute('href'))")
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_the_search_box_filters_in_khmer_and_english(browser, site):
     from selenium.webdriver.common.by import By
 
@@ -211,6 +217,7 @@ def test_the_search_box_filters_in_khmer_and_english(browser, site):
     assert browser.script("return document.querySelectorAll('script').length") == 1
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_a_hostile_title_is_shown_never_run(browser, site):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -238,8 +245,8 @@ def test_without_javascript_the_index_lists_everything(site):
     assert html.count("<li data-career>") == 3
 
 
+@pytest.mark.needs(*CHROMIUM, "axe-core")
 def test_axe_finds_no_serious_or_critical_violation(browser, site):
-    require("axe-core", AXE.is_file(), "run 'npm ci' (make test does)")
     for width, height in SIZES:
         browser.size(width, height)
         for page in PAGES:
@@ -247,6 +254,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site):
             assert browser.axe_violations() == [], (width, page)
 
 
+@pytest.mark.needs(*CHROMIUM)
 def test_screenshots_at_phone_width(browser, tmp_path):
     """Take the README's pictures, of the shipped source; UPDATE_DOCS=1 writes them into docs/."""
     from PIL import Image
