@@ -487,6 +487,27 @@ def test_an_import_waits_while_another_holds_the_lock(built, source, tmp_path):
     assert yaml.safe_load(source.read_text(encoding="utf-8"))["tips"][0] == "គន្លឹះថ្មី។"
 
 
+def test_an_import_gives_up_after_its_wait_and_a_dry_run_does_not_wait(built, source,
+                                                                       tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setattr(import_docx_module, "LOCK_WAIT_SECONDS", 0.2)
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    before = source.read_bytes()
+    with hold(source.parent / LOCK_NAME, "import of other.docx into sources/x.yaml"):
+        assert main(["import", str(edited), "--source", str(source)]) == 1
+        assert capsys.readouterr().err == (
+            f"{edited}: waiting for process {os.getpid()} (import of other.docx into "
+            "sources/x.yaml) to finish\n"
+            f"error: {source.parent} is busy: process {os.getpid()} (import of other.docx into "
+            f"sources/x.yaml) still holds its lock after 0 s; try the import of edited.docx "
+            f"into {source} again when it has finished\n")
+        assert source.read_bytes() == before
+        # A dry run writes nothing: it need not wait.
+        assert main(["import", str(edited), "--source", str(source), "--dry-run"]) == 0
+        assert capsys.readouterr().out.endswith(f"{source}: not written (--dry-run)\n")
+
+
 def test_a_source_saved_during_the_import_is_not_overwritten(built, source, tmp_path, capsys,
                                                              monkeypatch):
     edited = edit_docx(built[1], tmp_path / "edited.docx",
