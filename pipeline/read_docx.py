@@ -303,17 +303,18 @@ def _text(paragraph) -> tuple[str, str | None]:
         if node is paragraph:
             continue
         parent = node.getparent()
+        if _in_paragraph(node) is not paragraph:
+            if _carries_text(node):
+                problems.append("it holds a text box (or a shape with text in it), whose text "
+                                "is not read back; move the text into the paragraph itself, "
+                                "or delete the box")
+            continue
         if parent.tag == _w("t"):
             continue  # read with its w:t, below
         if node.tag is etree.Entity:
             problems.append(_entity(node))
         elif not isinstance(node.tag, str):
             pass  # a comment or processing instruction: no text of its own
-        elif _in_paragraph(node) is not paragraph:
-            if _has_text(node.text) or _has_text(node.tail):
-                problems.append("it holds a text box (or a shape with text in it), whose text "
-                                "is not read back; move the text into the paragraph itself, "
-                                "or delete the box")
         elif node.tag == _w("t"):
             out.append(node.text or "")
             for child in node:
@@ -341,6 +342,13 @@ def _text(paragraph) -> tuple[str, str | None]:
         if _has_text(node.tail) and _in_paragraph(node) is paragraph:
             problems.append(_stray(node.tail))
     return "".join(out), problems[0] if problems else None
+
+
+def _carries_text(node) -> bool:
+    """Return whether a node holds, or stands for, text (comments hold none of their own)."""
+    if node.tag is etree.Entity or node.tag in (_w("sym"), *_NOTES) or _has_text(node.tail):
+        return True
+    return isinstance(node.tag, str) and node.tag not in _NOT_TEXT and _has_text(node.text)
 
 
 def _stray(text: str) -> str:
