@@ -29,7 +29,7 @@ JOBS        ?=
 # format, from a manifest in output/.build/), renders only that in a pool of JOBS workers,
 # and removes the outputs of a source that is gone; make only says which formats.
 # `make pdf docx` and `make all` prepare each source once for both.
-COMMANDS  := help setup check fix import test lint schema reference-docx all outputs bench \
+COMMANDS  := help setup check fix import test test-tools lint schema reference-docx all outputs bench \
              serve clean distclean
 # Goals with a / or a . are files (make's own business), not formats.
 FORMAT_GOALS := $(foreach goal,$(filter-out $(COMMANDS),$(MAKECMDGOALS)),\
@@ -41,13 +41,17 @@ space     := $(empty) $(empty)
 FORMATS   := $(subst $(space),$(comma),$(or $(strip $(ASKED)),pdf))
 SOURCES   := $(wildcard $(SOURCES_DIR)/*.yaml)
 
+# A value as one word for the shell, whatever it holds (spaces, brackets, quotes, ';'): names
+# and settings given on the command line reach the pipeline as data, never as shell syntax.
+quote = '$(subst ','\'',$(1))'
+
 VENV_STAMP := $(VENV)/.installed
 # pip's output is kept in a log and shown only when it fails: on success it is noise (mirror
 # warnings from pip.conf, setuptools' notices) that a new user would take for trouble.
 PIP_QUIET = > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 RUN := $(VENV)/bin/python -m pipeline
 STRICT_FLAG := $(if $(STRICT),--strict)
-JOBS_FLAG   := $(if $(JOBS),--jobs $(JOBS))
+JOBS_FLAG   := $(if $(JOBS),--jobs $(call quote,$(JOBS)))
 
 .PHONY: $(COMMANDS) $(FORMAT_GOALS)
 
@@ -61,28 +65,31 @@ help: ## List the targets (this text)
 	@if [ -x "$(VENV)/bin/python" ]; then $(RUN) formats; \
 	 else echo "  (listed once the pipeline is set up: run any target, or make setup)"; fi
 	@echo
-	@echo "sources: $(SOURCES_DIR)/*.yaml ($(words $(SOURCES)) found); outputs: $(OUTPUT_DIR)/"
+	@echo 'sources: '$(call quote,$(SOURCES_DIR))'/*.yaml ($(words $(SOURCES)) found); outputs: '$(call quote,$(OUTPUT_DIR))/
 
 setup: $(VENV_STAMP) ## Create .venv and install the pipeline (done by every target)
 
 # Rebuilt from scratch when pyproject.toml changes, so a removed dependency really goes.
 $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@PYTHON=$(PYTHON) tools/ensure-system-packages
-	@rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	@rm -rf $(call quote,$(VENV))
+	$(PYTHON) -m venv $(call quote,$(VENV))
 	@echo "installing the Python packages into $(VENV) (a minute or two, once)"
 	@$(VENV)/bin/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
 	@$(VENV)/bin/python -m pip install --quiet -e '.[test]' $(PIP_QUIET)
 	@touch $@
 
 check: $(VENV_STAMP) ## Validate every source and fair; STRICT=1 fails on warnings too
-	@$(RUN) check $(STRICT_FLAG) $(JOBS_FLAG) $(SOURCES_DIR)
+	@$(RUN) check $(STRICT_FLAG) $(JOBS_FLAG) $(call quote,$(SOURCES_DIR))
 
 fix: $(VENV_STAMP) ## Apply the safe Khmer spelling and spacing fixes to the sources in place
-	@$(RUN) fix $(SOURCES_DIR)
+	@$(RUN) fix $(call quote,$(SOURCES_DIR))
 
-import: $(VENV_STAMP) ## Read an edited DOCX back into its source: DOCX=file.docx [DRY_RUN=1]
-	@$(RUN) import --sources $(SOURCES_DIR) $(if $(DRY_RUN),--dry-run) $(or $(DOCX),$(error give the edited file: make import DOCX=output/docx/<id>.docx))
+# DOCX is taken as typed ($(value)): a '$' in a file name is not a make variable.
+import: $(VENV_STAMP) ## Read an edited DOCX back into its source: DOCX=file.docx [DRY_RUN=1] [FORCE=1]
+	@$(RUN) import --sources $(call quote,$(SOURCES_DIR)) $(if $(DRY_RUN),--dry-run) \
+		$(if $(FORCE),--force) -- $(call quote,$(or $(value DOCX),$(error give the edited \
+		file: make import DOCX=output/docx/<id>.docx)))
 
 $(FORMAT_GOALS): outputs
 	@:
@@ -90,13 +97,16 @@ all: outputs ## Build PDF and DOCX (each source prepared once for both)
 	@:
 
 serve: $(VENV_STAMP) ## Preview the site on http://127.0.0.1:8000/ (PORT=, HOST=), rebuilt on save
-	@$(RUN) serve --host $(HOST) --port $(PORT) --out $(OUTPUT_DIR) \
-		$(if $(filter-out A4,$(PAGE_SIZE)),--page-size $(PAGE_SIZE)) $(SOURCES_DIR)
+	@$(RUN) serve --host $(call quote,$(HOST)) --port $(call quote,$(PORT)) \
+		--out $(call quote,$(OUTPUT_DIR)) \
+		$(if $(filter-out A4,$(PAGE_SIZE)),--page-size $(call quote,$(PAGE_SIZE))) \
+		$(call quote,$(SOURCES_DIR))
 
 # Run once for every format asked for on the command line (`make pdf docx`: one pass).
 outputs: $(VENV_STAMP)
-	@$(RUN) build --formats $(FORMATS) --page-size $(PAGE_SIZE) --variant $(PDF_VARIANT) \
-		--out $(OUTPUT_DIR) $(JOBS_FLAG) $(STRICT_FLAG) $(SOURCES_DIR)
+	@$(RUN) build --formats $(FORMATS) --page-size $(call quote,$(PAGE_SIZE)) \
+		--variant $(call quote,$(PDF_VARIANT)) --out $(call quote,$(OUTPUT_DIR)) $(JOBS_FLAG) \
+		$(STRICT_FLAG) $(call quote,$(SOURCES_DIR))
 
 # The system tools the tests use (tools/test-tools.txt: poppler, LibreOffice, Chromium, npm):
 # installed where we may, as Pango is. Elsewhere the script names what is missing and the
@@ -128,12 +138,14 @@ reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styl
 	$(VENV)/bin/python tools/make_reference_docx.py
 
 bench: $(VENV_STAMP) ## Time the build on BENCH_HANDOUTS generated handouts, beside other tools
-	$(VENV)/bin/python tools/bench.py --runs $(BENCH_RUNS) --handouts $(BENCH_HANDOUTS) \
-		$(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+	$(VENV)/bin/python tools/bench.py --runs $(call quote,$(BENCH_RUNS)) \
+		--handouts $(call quote,$(BENCH_HANDOUTS)) \
+		$(if $(BENCH_OUTPUT),--output $(call quote,$(BENCH_OUTPUT)))
 
 clean: ## Remove generated outputs (every format's folders in OUTPUT_DIR)
-	@if [ -x "$(VENV)/bin/python" ]; then $(RUN) clean --out "$(OUTPUT_DIR)"; \
+	$(if $(strip $(OUTPUT_DIR)),,$(error OUTPUT_DIR is empty; name the output folder))
+	@if [ -x "$(VENV)/bin/python" ]; then $(RUN) clean --out $(call quote,$(OUTPUT_DIR)); \
 	 else echo "nothing to clean: the pipeline was never set up here"; fi
 
 distclean: clean ## Remove outputs and the virtual environment
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info node_modules
+	rm -rf $(call quote,$(VENV)) .pytest_cache .ruff_cache .hypothesis *.egg-info node_modules

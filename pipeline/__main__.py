@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -284,8 +285,7 @@ def _reload(path: Path, display: str, text: str):
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Read edited DOCX files back into their sources; print each diff and its diagnostics."""
-    from .import_docx import find_source, import_docx
-    from .outputs import write_atomically
+    from .locks import LockBusy
     from .read_docx import DocxImportError
 
     if args.source and len(args.docx) > 1:
@@ -295,30 +295,46 @@ def cmd_import(args: argparse.Namespace) -> int:
     failed = 0
     for docx in args.docx:
         try:
-            source = args.source or find_source(docx, args.sources)
-            result = import_docx(docx, source, _display(source), force=args.force)
-        except DocxImportError as exc:
+            failed += not _import_one(args, docx)
+        except (DocxImportError, LockBusy) as exc:
             _say(f"error: {exc}", file=sys.stderr)
             failed += 1
-            continue
+    return 1 if failed else 0
+
+
+def _import_one(args: argparse.Namespace, docx: Path) -> bool:
+    """Import one DOCX; return whether it went through (written, unchanged or dry run)."""
+    from .import_docx import find_source, import_docx, import_lock, write_import
+
+    source = args.source or find_source(docx, args.sources)
+    display = _display(source)
+
+    def waiting(line: str) -> None:
+        _say(f"{_display(docx)}: {line}", file=sys.stderr)
+
+    # Held from reading the source to writing it: two imports into one source cannot both
+    # start from the same text (the second then finds the source newer than its DOCX).
+    lock = contextlib.nullcontext() if args.dry_run else import_lock(source, docx, display,
+                                                                      waiting)
+    with lock:
+        result = import_docx(docx, source, display, force=args.force)
         for note in result.notes:
             _say(f"warning: {note}", file=sys.stderr)
         if not result.changed:
             _say(f"{_display(docx)}: no changes to {result.display}")
-            continue
+            return True
         _say(result.diff(), end="")
         _print_diagnostics(result.diagnostics)
         if result.errors:
             _say(f"{result.display}: not written: the edited source would have errors "
                  "(above); correct the DOCX and import again", file=sys.stderr)
-            failed += 1
-        elif args.dry_run:
+            return False
+        if args.dry_run:
             _say(f"{result.display}: not written (--dry-run)")
-        else:
-            bom = b"\xef\xbb\xbf" if source.read_bytes().startswith(b"\xef\xbb\xbf") else b""
-            write_atomically(source.resolve(), bom + result.new_text.encode("utf-8"))
-            _say(f"{result.display}: written from {_display(docx)}")
-    return 1 if failed else 0
+            return True
+        write_import(result)
+    _say(f"{result.display}: written from {_display(docx)}")
+    return True
 
 
 def cmd_formats(args: argparse.Namespace) -> int:

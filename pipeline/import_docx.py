@@ -10,10 +10,12 @@ comments, key order, quoting and layout.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import string
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,9 @@ import yaml
 from .build import related_titles
 from .config import Settings, load_settings
 from .load import load_source
-from .model import Bullets, Citations, Diagnostic, Document, Paragraphs, Terms, excerpt
+from .locks import hold
+from .model import Bullets, Citations, Diagnostic, Document, Paragraphs, Terms
+from .outputs import write_atomically
 from .prepare import format_figure, prepare
 from .provenance import LIST_FIELDS, SCALAR_FIELDS, editable_texts, id_marker, version_marker
 from .read_docx import DocxContent, DocxImportError, DocxParagraph, clean_text, read_docx
@@ -33,11 +37,16 @@ from .source_edits import (
     mapping_value,
     replace_scalar,
 )
-from .text_checks import Edit, apply_edits, read_source_text
+from .text_checks import Edit, apply_edits
 from .validate import validate_sources
 
 _ITEM = re.compile(r"(?P<field>[a-z_.]+)\[(?P<index>\d+)\]\Z")
 _NORMAL = "Normal"
+_BOM = b"\xef\xbb\xbf"
+# Imports into one folder take turns (locks.hold); one takes a second or two, so a queue of
+# them is short. Past this a second import gives up with a message instead of hanging.
+LOCK_NAME = ".import.lock"
+LOCK_WAIT_SECONDS = 60
 
 
 @dataclass
@@ -46,10 +55,11 @@ class ImportResult:
 
     source: Path
     display: str
-    old_text: str
+    old_text: str  # the source as read (without a BOM), all the edits start from it
     new_text: str
     notes: list[str] = field(default_factory=list)  # edits not taken, and why
     diagnostics: list[Diagnostic] = field(default_factory=list)  # of the new text
+    docx: Path | None = None
 
     @property
     def changed(self) -> bool:
@@ -100,7 +110,8 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
     """Return the source text with the DOCX's edits applied, checked; write nothing.
 
     A DOCX made from an older version of the source is refused (its unedited paragraphs
-    would undo the source's newer edits) unless `force`: then the DOCX's text wins.
+    would undo the source's newer edits), and so is one that cannot show its version (its
+    marker deleted), unless `force`: then the DOCX's text wins.
     """
     display = display or str(source)
     settings = settings or load_settings()
@@ -112,6 +123,7 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
                               "without naming one")
     if not source.is_file():
         raise DocxImportError(f"{display}: no such source file")
+    # Read once: the edits start from this text, and write_import checks it is still there.
     loaded = load_source(source, display)
     handouts, diagnostics = validate_sources([loaded], settings)
     if not handouts:
@@ -120,13 +132,9 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
                               "check lists them) before importing into it")
     # As the build prepared it, "see also" titles included (they are derived text).
     document = prepare(handouts[0], settings, related=related_titles(handouts[0]))
-    if not force and content.version_markers and version_marker(document) not in \
-            content.version_markers:
-        raise DocxImportError(f"{display} has changed since {docx.name} was made, and importing "
-                              "would undo those changes; make the DOCX again (make docx) and "
-                              "redo the edits in it, or import with --force to let the "
-                              "DOCX's text win; nothing written")
-    old_text = read_source_text(source)
+    if not force:
+        _check_version(docx, display, content, version_marker(document))
+    old_text = loaded.text
     reader = _Reader(docx.name, document, loaded.root, handouts[0], old_text)
     values = reader.group(content.paragraphs)
     edits = reader.edits(values)
@@ -134,11 +142,66 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
     if len(applied) != len(edits):
         raise DocxImportError(f"{docx.name}: the edits to {display} overlap; nothing written "
                               "(please report this)")
-    result = ImportResult(source, display, old_text, new_text, reader.notes)
+    result = ImportResult(source, display, old_text, new_text, reader.notes, docx=docx)
     if result.changed:
         reader.verify(new_text)
         result.diagnostics = _check(new_text, source, display, settings)
     return result
+
+
+_REDO = ("make the DOCX again (make docx) and redo the edits in it, or import with --force "
+         "(make import FORCE=1) to let the DOCX's text win; nothing written")
+
+
+def _check_version(docx: Path, display: str, content: DocxContent, current: str) -> None:
+    """Refuse a DOCX made before its source last changed, or one that cannot tell."""
+    if not content.version_markers:
+        # Without it the DOCX may be of any age: taking it could silently undo newer edits.
+        raise DocxImportError(f"{docx.name} has lost its version marker (an invisible "
+                              "bookmark named k_v_…, deleted in Word's Bookmark list or by "
+                              f"another program), so it cannot show that {display} has not "
+                              f"changed since it was made; {_REDO}")
+    if current not in content.version_markers:
+        raise DocxImportError(f"{display} has changed since {docx.name} was made, and importing "
+                              f"would undo those changes; {_REDO}")
+
+
+@contextlib.contextmanager
+def import_lock(source: Path, docx: Path, display: str,
+                waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the lock of the source's folder: one import into it at a time, read to write."""
+    folder = source.resolve().parent
+    if not folder.is_dir():
+        yield  # no source there to write: import_docx says so
+        return
+    with hold(folder / LOCK_NAME, f"import of {docx.name} into {display}", LOCK_WAIT_SECONDS,
+              waiting):
+        yield
+
+
+def write_import(result: ImportResult) -> None:
+    """Write the imported source, unless it changed since import_docx read it.
+
+    Call it under import_lock, taken before import_docx: other imports wait for it, and this
+    last look catches what does not take the lock (an editor saving the YAML, `make fix`).
+    """
+    path = result.source.resolve()  # through a symbolic link, edit the file it points at
+    name = result.docx.name if result.docx else "the DOCX"
+    try:
+        current = path.read_bytes()
+    except OSError as exc:
+        raise DocxImportError(f"{result.display}: cannot read it again before writing: "
+                              f"{exc.strerror or exc}; nothing written") from exc
+    if current.removeprefix(_BOM) != result.old_text.encode("utf-8"):
+        raise DocxImportError(f"{result.display} changed while {name} was being imported "
+                              "(saved by an editor or another program); nothing written: "
+                              "import again to see the DOCX's edits against the new text")
+    bom = _BOM if current.startswith(_BOM) else b""
+    try:
+        write_atomically(path, bom + result.new_text.encode("utf-8"))
+    except OSError as exc:
+        raise DocxImportError(f"{result.display}: cannot write it: {exc.strerror or exc}; "
+                              "it is as it was") from exc
 
 
 def _check(text: str, source: Path, display: str, settings: Settings) -> list[Diagnostic]:
@@ -182,7 +245,7 @@ def _list_headings(document: Document) -> dict[str, str]:
 class _Item:
     origin: int | None  # the old index of a list item, None for a new paragraph
     text: str  # cleaned DOCX text
-    number: int  # paragraph number, for messages
+    where: str  # the paragraph's heading and first words, for messages
 
 
 class _Reader:
@@ -198,14 +261,10 @@ class _Reader:
         self.headings = _list_headings(document)
         self.notes: list[str] = []
         self.context: tuple[str, str | None] | None = None
-        self.last = ""  # the last paragraph with text before the one read: says where
         self.intended: dict[str, object] = {}
 
     def fail(self, paragraph: DocxParagraph, message: str) -> DocxImportError:
-        after = f", after \"{excerpt(self.last, 30)}\"" if self.last else ""
-        return DocxImportError(f"{self.name}: paragraph {paragraph.number} "
-                               f"(\"{excerpt(paragraph.clean, 40)}\"{after}): {message}; "
-                               "nothing written")
+        return DocxImportError(f"{self.name}: {paragraph.where}: {message}; nothing written")
 
     def group(self, paragraphs) -> dict[str, list[_Item]]:
         """Return each field's paragraphs in DOCX order; fail on text outside any field."""
@@ -213,8 +272,6 @@ class _Reader:
         seen: set[str] = set()
         for paragraph in paragraphs:
             self.read(paragraph, values, seen)
-            if paragraph.clean.strip():
-                self.last = paragraph.clean
         for name in SCALAR_FIELDS:
             if not values[name] and name in self.expected:
                 raise DocxImportError(f"{self.name}: the paragraph of {name} is missing, or "
@@ -244,7 +301,7 @@ class _Reader:
             if match and not text.strip():
                 return  # a list item whose text was deleted, leaving its bullet: it goes
             values[name].append(_Item(int(match["index"]) if match else None, text,
-                                      paragraph.number))
+                                      paragraph.where))
             return
         if not text.strip():
             return
@@ -253,7 +310,7 @@ class _Reader:
             self.context = (field, None) if field else None
             return
         if context and context[1] in (None, style) and context[0] in LIST_FIELDS:
-            values[context[0]].append(_Item(None, text, paragraph.number))
+            values[context[0]].append(_Item(None, text, paragraph.where))
             return
         if context and context[1] == style:
             raise self.fail(paragraph, f"{context[0]} is one paragraph; join the new "
@@ -341,8 +398,8 @@ class _Reader:
         if not found:
             sep = self.separator.strip() or self.separator
             raise DocxImportError(
-                f"{self.name}: paragraph {item.number} (\"{excerpt(text, 40)}\"): a value "
-                f"needs its term, then '{sep}', then the explanation; nothing written")
+                f"{self.name}: {item.where}: a value needs its term, then '{sep}', then the "
+                "explanation; nothing written")
         if item.origin is not None:
             node = find_node(self.root, "values.items").value[item.origin]
             old_term, old_explanation = (mapping_value(node, key) for key in ("term",
@@ -372,7 +429,7 @@ class _Reader:
             found = text.find(figure, at) if figure else -1
             if found == -1:
                 self.notes.append(
-                    f"{self.name}: paragraph {item.number}: the figure {figure or name} was "
+                    f"{self.name}: {item.where}: the figure {figure or name} was "
                     f"changed in the sentence of {path}; change the figure in "
                     f"`salary.{name}`, not in the sentence (that sentence is left as it was)")
                 return old

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import posixpath
 import subprocess
@@ -13,6 +14,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 from system_tools import require, run_tool
+
+from pipeline.provenance import bookmark_name
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -112,3 +115,67 @@ def deobfuscate(data: bytes, key: str) -> bytes:
     """Undo ECMA-376 font obfuscation: XOR bytes 0-31 with the GUID's 16 bytes reversed."""
     mask = bytes.fromhex(key.strip("{}").replace("-", ""))[::-1]
     return bytes(b ^ mask[i % 16] for i, b in enumerate(data[:32])) + data[32:]
+
+
+# --- editing a DOCX the way Word stores edits --------------------------------------------------
+
+
+def edit_docx(path: Path, target: Path, change=None, raw=None, compression=None) -> Path:
+    """Copy a DOCX with its body changed by change(body), then its XML bytes by raw(bytes).
+
+    raw makes what an XML tree cannot hold (a DOCTYPE, an entity reference); compression
+    stores word/document.xml with another zip method.
+    """
+    with zipfile.ZipFile(path) as package:
+        members = {info.filename: package.read(info) for info in package.infolist()}
+    root = etree.fromstring(members["word/document.xml"])
+    if change is not None:
+        change(root.find(w("body")))
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    members["word/document.xml"] = raw(xml) if raw is not None else xml
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            method = compression if compression and name == "word/document.xml" else None
+            package.writestr(name, data, compress_type=method)
+    return target
+
+
+def marked(body, path: str):
+    """Return the paragraph whose bookmark marks a source field."""
+    name = bookmark_name(path)
+    start = next(s for s in body.iter(w("bookmarkStart")) if s.get(w("name")) == name)
+    return start.getparent()
+
+
+def run(text: str, bold: bool = False):
+    element = etree.Element(w("r"))
+    if bold:
+        etree.SubElement(etree.SubElement(element, w("rPr")), w("b"))
+    t = etree.SubElement(element, w("t"))
+    t.text = text
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return element
+
+
+def set_runs(paragraph, *pieces) -> None:
+    """Replace a paragraph's text with runs ((text, bold) or text), keeping its bookmarks."""
+    for old in (*paragraph.findall(w("r")), *paragraph.findall(w("sdt"))):
+        paragraph.remove(old)
+    end = paragraph.find(w("bookmarkEnd"))
+    for piece in pieces:
+        text, bold = (piece, False) if isinstance(piece, str) else piece
+        if end is not None:
+            end.addprevious(run(text, bold))
+        else:
+            paragraph.append(run(text, bold))
+
+
+def new_paragraph_after(paragraph, *pieces):
+    """Add a paragraph as Enter at the end of one does: same properties, no bookmark."""
+    new = etree.Element(w("p"))
+    properties = paragraph.find(w("pPr"))
+    if properties is not None:
+        new.append(copy.deepcopy(properties))
+    paragraph.addnext(new)
+    set_runs(new, *pieces)
+    return new

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -185,6 +186,105 @@ def test_source_names_never_reach_a_shell(tmp_path):
     help_text = subprocess.run(["make", "help", f"SOURCES_DIR={folder}"], cwd=ROOT,
                                capture_output=True, text=True)
     assert help_text.returncode == 0, help_text.stderr
+
+
+def _make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture
+def docx_to_import(tmp_path):
+    """Return (source in a folder with a space, its DOCX with a tip edited)."""
+    from helpers_docx import edit_docx, marked, set_runs
+
+    from pipeline.build import build
+    from pipeline.config import load_settings
+
+    folder = tmp_path / "my sources"
+    folder.mkdir()
+    source = Path(shutil.copy(ROOT / "sources" / "account-manager.yaml", folder))
+    report = build([source], "docx", load_settings(), tmp_path / "out")
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    built = tmp_path / "out" / "docx" / "account-manager.docx"
+    # What Windows and LibreOffice name a copy, and what a shell would run.
+    edited = tmp_path / "Account Manager (edited); touch PWNED.docx"
+    edit_docx(built, edited, lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    return source, edited
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_import_takes_any_file_name_as_data(docx_to_import, tmp_path):
+    source, edited = docx_to_import
+    result = _make("import", f"DOCX={edited}", f"SOURCES_DIR={source.parent}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"{source}: written from {edited}\n")
+    assert "- គន្លឹះថ្មី។" in source.read_text(encoding="utf-8")
+    injected = _make("import", f"DOCX=x.docx; touch {tmp_path}/PWNED",
+                     f"SOURCES_DIR={source.parent}")
+    assert injected.returncode == 2
+    assert injected.stderr.startswith("error: PWNED: cannot read it: No such file or "
+                                      "directory\n")
+    assert not list(tmp_path.rglob("PWNED")) and not (ROOT / "PWNED").exists()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_import_force_lets_an_older_docx_win(docx_to_import):
+    source, edited = docx_to_import
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("ក្រុមហ៊ុន។\n", "ក្រុមហ៊ុនថ្មី។\n", 1), encoding="utf-8")
+    refused = _make("import", f"DOCX={edited}", f"SOURCES_DIR={source.parent}")
+    assert refused.returncode == 2
+    assert (f"error: {source} has changed since {edited.name} was made, and importing would "
+            "undo those changes; make the DOCX again (make docx) and redo the edits in it, or "
+            "import with --force (make import FORCE=1) to let the DOCX's text win; nothing "
+            "written\n") in refused.stderr
+    forced = _make("import", f"DOCX={edited}", f"SOURCES_DIR={source.parent}", "FORCE=1")
+    assert forced.returncode == 0, forced.stderr
+    assert "- គន្លឹះថ្មី។" in source.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_clean_removes_only_the_output_folders(tmp_path):
+    # Unquoted, "my out/pdf" was two words: rm -rf removed the folder "my" beside it.
+    out = tmp_path / "my out"
+    (out / "pdf").mkdir(parents=True)
+    (out / "pdf" / "x.pdf").write_bytes(b"%PDF")
+    (tmp_path / "my").mkdir()
+    (tmp_path / "my" / "keep.txt").write_text("keep", encoding="utf-8")
+    result = _make("clean", f"OUTPUT_DIR={out}")
+    assert result.returncode == 0, result.stderr
+    assert not (out / "pdf").exists() and (tmp_path / "my" / "keep.txt").exists()
+    empty = _make("clean", "OUTPUT_DIR=")
+    assert empty.returncode == 2
+    assert "OUTPUT_DIR is empty; name the output folder" in empty.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(("target", "setting", "word"), [
+    ("serve", "HOST=127.0.0.1; touch F", "--host '127.0.0.1; touch F'"),
+    ("serve", "PORT=80 `touch F`", "--port '80 `touch F`'"),
+    ("serve", "OUTPUT_DIR=my out", "--out 'my out'"),
+    ("check", "SOURCES_DIR=my 'own' sources", " 'my '\\''own'\\'' sources'\n"),
+    ("fix", "SOURCES_DIR=a;b", "fix 'a;b'"),
+    ("pdf", "JOBS=2; touch F", "--jobs '2; touch F'"),
+    ("pdf", "OUTPUT_DIR=my out", "--out 'my out'"),
+    ("bench", "BENCH_OUTPUT=my report.md", "--output 'my report.md'"),
+    ("bench", "BENCH_RUNS=3 x", "--runs '3 x'"),
+])
+def test_make_passes_each_setting_to_the_shell_as_one_word(target, setting, word):
+    result = _make("-n", target, setting)
+    assert result.returncode == 0, result.stderr
+    assert word in result.stdout, result.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_help_prints_the_folders_as_given(tmp_path):
+    flag = tmp_path / "PWNED"
+    result = _make("help", f'SOURCES_DIR=x"; touch {flag}; echo "')
+    assert result.returncode == 0, result.stderr
+    assert f'sources: x"; touch {flag}; echo "/*.yaml' in result.stdout
+    assert not flag.exists()
 
 
 def test_make_leaves_page_sizes_and_variants_to_the_pipeline(tmp_path):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,17 +17,26 @@ import docx
 import pytest
 import yaml
 from conftest import SHIPPED_SOURCE, write_source
-from helpers_docx import w
+from helpers_docx import (
+    edit_docx,
+    marked,
+    new_paragraph_after,
+    run,
+    set_runs,
+    w,
+)
 from lxml import etree
 from system_tools import require
 
+from pipeline import import_docx as import_docx_module
 from pipeline import read_docx as read_docx_module
 from pipeline.__main__ import main
 from pipeline.build import build
 from pipeline.config import load_settings
-from pipeline.import_docx import import_docx
+from pipeline.import_docx import LOCK_NAME, import_docx
 from pipeline.khmer import NBSP, WORD_JOINER, ZWSP, bind_marks, insert_word_breaks
 from pipeline.load import load_source
+from pipeline.locks import hold
 from pipeline.prepare import prepare
 from pipeline.provenance import bookmark_name, field_path, id_marker
 from pipeline.read_docx import DocxImportError, clean_text
@@ -52,64 +64,6 @@ def source(built, tmp_path) -> Path:
     folder = tmp_path / "sources"
     folder.mkdir()
     return Path(shutil.copy(built[0], folder / built[0].name))
-
-
-# --- editing a DOCX the way Word stores edits --------------------------------------------------
-
-
-def edit_docx(path: Path, target: Path, change) -> Path:
-    """Copy a DOCX with its body changed by change(body)."""
-    with zipfile.ZipFile(path) as package:
-        members = {info.filename: package.read(info) for info in package.infolist()}
-    root = etree.fromstring(members["word/document.xml"])
-    change(root.find(w("body")))
-    members["word/document.xml"] = etree.tostring(root, xml_declaration=True,
-                                                  encoding="UTF-8", standalone=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in members.items():
-            package.writestr(name, data)
-    return target
-
-
-def marked(body, path: str):
-    """Return the paragraph whose bookmark marks a source field."""
-    name = bookmark_name(path)
-    start = next(s for s in body.iter(w("bookmarkStart")) if s.get(w("name")) == name)
-    return start.getparent()
-
-
-def run(text: str, bold: bool = False):
-    element = etree.Element(w("r"))
-    if bold:
-        etree.SubElement(etree.SubElement(element, w("rPr")), w("b"))
-    t = etree.SubElement(element, w("t"))
-    t.text = text
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    return element
-
-
-def set_runs(paragraph, *pieces) -> None:
-    """Replace a paragraph's text with runs ((text, bold) or text), keeping its bookmarks."""
-    for old in (*paragraph.findall(w("r")), *paragraph.findall(w("sdt"))):
-        paragraph.remove(old)
-    end = paragraph.find(w("bookmarkEnd"))
-    for piece in pieces:
-        text, bold = (piece, False) if isinstance(piece, str) else piece
-        if end is not None:
-            end.addprevious(run(text, bold))
-        else:
-            paragraph.append(run(text, bold))
-
-
-def new_paragraph_after(paragraph, *pieces):
-    """Add a paragraph as Enter at the end of one does: same properties, no bookmark."""
-    new = etree.Element(w("p"))
-    properties = paragraph.find(w("pPr"))
-    if properties is not None:
-        new.append(copy.deepcopy(properties))
-    paragraph.addnext(new)
-    set_runs(new, *pieces)
-    return new
 
 
 NEW_TIP = "សួរ​សំណួរ​ឱ្យ​បាន​ច្រើន ។"  # a typed space before ។, and ZWSPs as a writer pastes
@@ -289,7 +243,10 @@ def test_a_salary_figure_typed_over_is_not_written_back(built, source, tmp_path,
     edited = edit_docx(built[1], tmp_path / "edited.docx", change)
     assert main(["import", str(edited), "--source", str(source)]) == 0
     captured = capsys.readouterr()
-    assert "change the figure in `salary.base_min`, not in the sentence" in captured.err
+    assert captured.err == (
+        'warning: edited.docx: under "ជួរប្រាក់បៀវត្សរ៍" ("ប្រាក់បៀវត្សរ៍របស់អ្នកគ្រប់គ្រងគណនីជា…"): '
+        "the figure $43,000 was changed in the sentence of salary.narrative[0]; change the "
+        "figure in `salary.base_min`, not in the sentence (that sentence is left as it was)\n")
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     assert data["salary"] == SHIPPED["salary"]
     assert data["tips"][0] == "គន្លឹះថ្មី។"
@@ -349,19 +306,54 @@ def test_text_typed_into_a_heading_fails_and_says_where(built, source, tmp_path)
 
     edited = edit_docx(built[1], tmp_path / "edited.docx", change)
     before = source.read_bytes()
-    with pytest.raises(DocxImportError, match=r"paragraph 30 \(\"ចំណងជើងថ្មី\", after \"ប្រាក់"
-                                              r".*\"\): this text is outside every part "
-                                              "that is read back"):
+    with pytest.raises(DocxImportError) as raised:
         import_docx(edited, source)
+    assert str(raised.value) == (
+        'edited.docx: the heading "ចំណងជើងថ្មី": ' + OUTSIDE + "; nothing written")
     assert main(["import", str(edited), "--source", str(source)]) == 1
+    assert source.read_bytes() == before
+
+
+OUTSIDE = ("this text is outside every part that is read back (headings, quick facts, "
+           "references, the QR caption and footer come from the source's other fields, labels "
+           "and figures); undo it in the DOCX, or change the source itself")
+
+
+def starts_with(text: str):
+    """Return a finder of the body paragraph whose text starts with text."""
+    return lambda body: next(p for p in body.iter(w("p"))
+                             if "".join(t.text for t in p.iter(w("t"))).startswith(text))
+
+
+# Word counts paragraphs differently (tables, headings, empty lines): a message names the
+# heading a paragraph is under, and its first words, as the reader sees them.
+@pytest.mark.parametrize(("find", "typed", "where"), [
+    (starts_with("Glassdoor"), "Glassdoor. Account Manager, edited.",
+     'under "ឯកសារយោង" ("Glassdoor. Account Manager, edited.")'),
+    (starts_with("សហរដ្ឋ"), "កម្ពុជា", 'under "ព័ត៌មានសង្ខេប" ("កម្ពុជា")'),  # in a table
+    (starts_with("ស្កេន"), "Scan me", 'at the top, above the first heading ("Scan me")'),
+    (starts_with("ស្កេន"), "ស្កេនកូដនេះដើម្បីអានព័ត៌មានបន្ថែមអំពីអាជីពនេះនៅលើគេហទំព័រ",
+     'at the top, above the first heading ("ស្កេនកូដនេះដើម្បីអានព័ត៌មានបន្ថែមអំពី…")'),
+])
+def test_a_refused_paragraph_is_named_by_its_heading_and_first_words(built, source, tmp_path,
+                                                                     capsys, find, typed,
+                                                                     where):
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(find(body), typed))
+    before = source.read_bytes()
+    assert main(["import", str(edited), "--source", str(source)]) == 1
+    assert capsys.readouterr().err == f"error: edited.docx: {where}: {OUTSIDE}; nothing written\n"
     assert source.read_bytes() == before
 
 
 def test_a_term_without_its_separator_is_refused(built, source, tmp_path):
     edited = edit_docx(built[1], tmp_path / "edited.docx",
                        lambda body: set_runs(marked(body, "values.items[0]"), "គ្មានសញ្ញា"))
-    with pytest.raises(DocxImportError, match="a value needs its term, then '៖', then"):
+    with pytest.raises(DocxImportError) as raised:
         import_docx(edited, source)
+    assert str(raised.value) == ('edited.docx: under "តម្លៃអាជីព លក្ខណៈ និងជំនាញ" ("គ្មានសញ្ញា"): '
+                                 "a value needs its term, then '៖', then the explanation; "
+                                 "nothing written")
 
 
 def test_a_new_term_item_is_written_as_term_and_explanation(built, source, tmp_path):
@@ -383,6 +375,158 @@ def test_a_docx_older_than_its_source_is_refused_unless_forced(built, source, tm
     data = yaml.safe_load(import_docx(edited, source, force=True).new_text)
     assert data["tips"][0] == "គន្លឹះថ្មី។"
     assert data["tips"][3] == SHIPPED["tips"][3]
+
+
+def drop_version_marker(body) -> None:
+    """Delete the version bookmark, as Word's Insert → Bookmark → Delete does."""
+    start = next(s for s in body.iter(w("bookmarkStart"))
+                 if s.get(w("name")).startswith("k_v_"))
+    end = next(e for e in body.iter(w("bookmarkEnd")) if e.get(w("id")) == start.get(w("id")))
+    for element in (start, end):
+        element.getparent().remove(element)
+
+
+REDO = ("make the DOCX again (make docx) and redo the edits in it, or import with --force "
+        "(make import FORCE=1) to let the DOCX's text win; nothing written")
+
+
+def test_a_docx_without_its_version_marker_is_refused_unless_forced(built, source, tmp_path,
+                                                                   capsys):
+    # Without the marker nothing shows the DOCX is as new as the source: it may undo edits.
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("ក្រុមហ៊ុន។\n", "ក្រុមហ៊ុនថ្មី។\n", 1), encoding="utf-8")
+    before = source.read_bytes()
+
+    def change(body):
+        drop_version_marker(body)
+        set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។")
+
+    edited = edit_docx(built[1], tmp_path / "edited.docx", change)
+    assert read_docx_module.read_docx(edited).version_markers == ()
+    assert main(["import", str(edited), "--source", str(source)]) == 1
+    assert capsys.readouterr().err == (
+        "error: edited.docx has lost its version marker (an invisible bookmark named k_v_…, "
+        "deleted in Word's Bookmark list or by another program), so it cannot show that "
+        f"{source} has not changed since it was made; {REDO}\n")
+    assert source.read_bytes() == before
+    assert main(["import", str(edited), "--source", str(source), "--force"]) == 0
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    assert data["tips"][0] == "គន្លឹះថ្មី។"
+    assert data["tips"][3] == SHIPPED["tips"][3]  # the newer edit undone, as --force says
+
+
+# Two imports started together, each slowed between reading the source and writing it (so
+# that they overlap whatever the machine's load) and released at once by a barrier.
+RACER = """
+import sys, time
+from pathlib import Path
+import pipeline.import_docx as module
+from pipeline.__main__ import main
+mine, theirs, *argv = sys.argv[1:]
+check = module._check
+def slow_check(*args, **kwargs):
+    time.sleep(1)
+    return check(*args, **kwargs)
+module._check = slow_check
+Path(mine).touch()
+deadline = time.monotonic() + 60
+while not Path(theirs).exists() and time.monotonic() < deadline:
+    time.sleep(0.01)
+sys.exit(main(argv))
+"""
+
+
+def test_two_imports_at_once_never_lose_an_edit(built, source, tmp_path):
+    edits = {"a": ("tips[1]", "គន្លឹះថ្មី។"), "b": ("title_other", "Key Account Manager")}
+    for name, (path, text) in edits.items():
+        edit_docx(built[1], tmp_path / f"{name}.docx",
+                  lambda body, path=path, text=text: set_runs(marked(body, path), text))
+    racers = {name: subprocess.Popen(
+        [sys.executable, "-c", RACER, f"{name}.ready", f"{other}.ready", "import",
+         f"{name}.docx", "--sources", "sources"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, other in (("a", "b"), ("b", "a"))}
+    results = {name: (*racer.communicate(timeout=300), racer.returncode)
+               for name, racer in racers.items()}
+    assert sorted(code for _, _, code in results.values()) == [0, 1], results
+    winner = next(name for name, (_, _, code) in results.items() if code == 0)
+    loser = "b" if winner == "a" else "a"
+    display = "sources/account-manager.yaml"
+    assert results[winner][0].endswith(f"{display}: written from {winner}.docx\n")
+    waiting, error = results[loser][1].splitlines()
+    assert re.fullmatch(rf"{loser}\.docx: waiting for process \d+ \(import of "
+                        rf"{winner}\.docx into {display}\) to finish", waiting)
+    assert error == (f"error: {display} has changed since {loser}.docx was made, and "
+                     f"importing would undo those changes; {REDO}")
+    expected = copy.deepcopy(SHIPPED)
+    path, text = edits[winner]
+    if path == "title_other":
+        expected["title_other"] = text
+    else:
+        expected["tips"][1] = text
+    assert yaml.safe_load(source.read_text(encoding="utf-8")) == expected
+    assert not (source.parent / LOCK_NAME).exists()
+
+
+def test_an_import_waits_while_another_holds_the_lock(built, source, tmp_path):
+    edit_docx(built[1], tmp_path / "edited.docx",
+              lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    before = source.read_bytes()
+    with hold(source.parent / LOCK_NAME, "import of other.docx into sources/x.yaml"):
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "import", "edited.docx",
+                                    "--sources", "sources"], cwd=tmp_path,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stderr.readline() == (
+            f"edited.docx: waiting for process {os.getpid()} (import of other.docx into "
+            "sources/x.yaml) to finish\n")
+        time.sleep(0.5)
+        assert process.poll() is None and source.read_bytes() == before
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (0, "")
+    assert out.endswith("sources/account-manager.yaml: written from edited.docx\n")
+    assert yaml.safe_load(source.read_text(encoding="utf-8"))["tips"][0] == "គន្លឹះថ្មី។"
+
+
+def test_an_import_gives_up_after_its_wait_and_a_dry_run_does_not_wait(built, source,
+                                                                       tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setattr(import_docx_module, "LOCK_WAIT_SECONDS", 0.2)
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    before = source.read_bytes()
+    with hold(source.parent / LOCK_NAME, "import of other.docx into sources/x.yaml"):
+        assert main(["import", str(edited), "--source", str(source)]) == 1
+        assert capsys.readouterr().err == (
+            f"{edited}: waiting for process {os.getpid()} (import of other.docx into "
+            "sources/x.yaml) to finish\n"
+            f"error: {source.parent} is busy: process {os.getpid()} (import of other.docx into "
+            f"sources/x.yaml) still holds its lock after 0 s; try the import of edited.docx "
+            f"into {source} again when it has finished\n")
+        assert source.read_bytes() == before
+        # A dry run writes nothing: it need not wait.
+        assert main(["import", str(edited), "--source", str(source), "--dry-run"]) == 0
+        assert capsys.readouterr().out.endswith(f"{source}: not written (--dry-run)\n")
+
+
+def test_a_source_saved_during_the_import_is_not_overwritten(built, source, tmp_path, capsys,
+                                                             monkeypatch):
+    edited = edit_docx(built[1], tmp_path / "edited.docx",
+                       lambda body: set_runs(marked(body, "tips[0]"), "គន្លឹះថ្មី។"))
+    saved = source.read_text(encoding="utf-8").replace("ក្រុមហ៊ុន។\n", "ក្រុមហ៊ុនថ្មី។\n", 1)
+    check = import_docx_module._check
+
+    def save_then_check(*args, **kwargs):
+        # An editor saves the YAML in the middle of the import: editors take no lock.
+        source.write_text(saved, encoding="utf-8")
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(import_docx_module, "_check", save_then_check)
+    assert main(["import", str(edited), "--source", str(source)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {source} changed while edited.docx was being imported (saved by an editor or "
+        "another program); nothing written: import again to see the DOCX's edits against the "
+        "new text\n")
+    assert source.read_text(encoding="utf-8") == saved
 
 
 def test_enter_inside_an_item_splits_it_into_two_items(built, source, tmp_path):
