@@ -26,6 +26,7 @@ from .errors import BuildError, SetupError, SourceError
 from .model import Diagnostic, Document, Severity
 from .outputs import STATE_FOLDER, recover, write_atomically, write_together
 from .plan import SET, Manifest, SourcePlan, entry_name, make_plan, with_related
+from .related import related_titles
 from .writers import Project, Writer
 
 __all__ = ["BuildReport", "build", "write_atomically"]
@@ -90,30 +91,6 @@ class _Documents:
             self.prepared[breaks] = prepare(self.handout, self.settings, date=self.date,
                                             breaks=breaks, related=self.related)
         return self.prepared[breaks]
-
-
-def related_titles(handout) -> dict[str, str]:
-    """Read the title of each career a handout suggests from its source, in its language.
-
-    Only the titles are read (the source is checked when it is built itself); the plan
-    records these ids, so that a change to one of those sources rebuilds this handout.
-    """
-    from yaml.nodes import MappingNode, ScalarNode
-
-    from .load import load_source
-
-    titles = {}
-    for other in handout.related:
-        root = load_source(handout.source.parent / f"{other}.yaml").root
-        if not isinstance(root, MappingNode):
-            continue
-        values = {key.value: value.value for key, value in root.value
-                  if isinstance(key, ScalarNode) and isinstance(value, ScalarNode)}
-        same = values.get("language", handout.language) == handout.language
-        title = values.get("title") if same else values.get("title_other") or values.get("title")
-        if isinstance(title, str) and title.strip():
-            titles[other] = " ".join(title.split())
-    return titles
 
 
 def _render_handout(result: HandoutResult, document: _Documents, task: _Task) -> None:

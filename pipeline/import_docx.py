@@ -21,7 +21,6 @@ from pathlib import Path
 
 import yaml
 
-from .build import related_titles
 from .config import Settings, load_settings
 from .load import load_source
 from .locks import hold
@@ -30,6 +29,7 @@ from .outputs import write_atomically
 from .prepare import format_figure, prepare
 from .provenance import LIST_FIELDS, SCALAR_FIELDS, editable_texts, id_marker, version_marker
 from .read_docx import DocxContent, DocxImportError, DocxParagraph, clean_text, read_docx
+from .related import related_titles
 from .source_edits import (
     SourceEditError,
     find_node,

@@ -319,3 +319,19 @@ def _report_duplicate_keys(node: Node, display: str, diagnostics: list[Diagnosti
     elif isinstance(node, SequenceNode):
         for item in node.value:
             _report_duplicate_keys(item, display, diagnostics)
+
+
+def compose_text(text: str) -> Node | None:
+    """Return the node tree of a piece of YAML text, or None where it cannot be read.
+
+    For a quick look at a few lines of a source (the fields another handout prints of it):
+    the same limits as `load_source` (no aliases, no runaway nesting), no diagnostics.
+    """
+    loader = _SourceLoader(CONTROL_CHARACTERS.sub(" ", text))
+    try:
+        root = loader.get_single_node()
+    except (_TooDeep, RecursionError, yaml.YAMLError):
+        return None
+    finally:
+        loader.dispose()
+    return None if loader.aliases else root

@@ -63,11 +63,9 @@ class _SalaryFigures:
     """What a salary can say about itself (a base of the Salary dataclass)."""
 
     def figures(self) -> dict[str, float]:
-        """Return the named figures that a narrative may refer to."""
-        named = {"base_min": self.base_min, "base_max": self.base_max, "average": self.average}
-        if self.top is not None:
-            named["top"] = self.top
-        return named
+        """Return the named figures that a narrative may refer to (those given)."""
+        return {name: getattr(self, name) for name in schema.FIGURES
+                if getattr(self, name) is not None}
 
 
 # Made from the declarations in schema.py, the one place the source format is stated: a
@@ -150,6 +148,7 @@ class Section:
 class Fact:
     label: str
     value: str
+    path: str = ""  # the source field of an editable fact's value ("education")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from .config import FONTS_DIR, SETTINGS_FILE, TEMPLATES_DIR, Settings
 from .errors import SetupError
 from .model import Diagnostic, Severity
 from .outputs import STATE_FOLDER, write_atomically
+from .related import related_digest
 
 MANIFEST_NAME = "manifest.json"
 # Bump when the manifest's meaning changes: every output is then rebuilt once.
@@ -279,42 +279,16 @@ class Plan:
 
 
 def with_related(key: str, path: Path, related: Sequence[str]) -> str:
-    """Return an output key that also stands for the sources of the careers it suggests.
+    """Return an output key that also stands for what it prints of the careers it suggests.
 
-    A handout prints their titles, so their sources are inputs too. Which ones they are is
-    known once its source is read: the plan takes them from the manifest (as last built),
-    the build records them with the key it computes here from the handout it rendered.
+    A handout prints their titles, so those fields of their sources are inputs too. Which
+    careers they are is known once its source is read: the plan takes them from the
+    manifest (as last built), the build records them with the key it computes here from the
+    handout it rendered.
     """
     if not related:
         return key
-    digest = hashlib.sha256(key.encode())
-    for other in sorted(related):
-        try:
-            printed = _title_lines((path.parent / f"{other}.yaml").read_bytes())
-        except OSError:
-            printed = b"missing"
-        digest.update(b"\0" + other.encode() + b"\0" + printed)
-    return digest.hexdigest()
-
-
-# The top-level keys of a suggested career whose values the suggesting handout prints.
-_PRINTED_KEYS = re.compile(rb"(title|title_other|language)[ \t]*:")
-
-
-def _title_lines(data: bytes) -> bytes:
-    """Return the lines of a source that hold its titles and language, as written.
-
-    Only these reach a handout that suggests it, so an edit elsewhere (a new tip) does not
-    rebuild that handout. A top-level value runs on in indented (or blank) lines, which are
-    kept; the next line at the margin starts another key.
-    """
-    kept, keeping = [], False
-    for line in data.splitlines():
-        if line[:1] not in (b" ", b"\t", b"") and not line.startswith(b"#"):
-            keeping = bool(_PRINTED_KEYS.match(line))
-        if keeping:
-            kept.append(line)
-    return b"\n".join(kept)
+    return hashlib.sha256(f"{key}\0{related_digest(path.parent, related)}".encode()).hexdigest()
 
 
 def make_plan(files: Sequence[Path], writers: Sequence, settings: Settings,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
+from . import schema
 from .config import Labels, Settings, build_timestamp, load_labels
 from .khmer import (
     bind_marks,
@@ -68,33 +69,37 @@ def _citation(publisher: str, title: str, date: str) -> str:
 
 
 def _facts(handout: Handout, labels: Labels, wrap) -> tuple[Fact, ...]:
+    """Return the quick facts: the salary's, then each field declared a fact, when given."""
     salary = handout.salary
 
     def money(value: float) -> str:
         return format_figure(value, salary.currency, handout.digits)
 
-    period = labels[f"per_{salary.period}"]
-    facts = [
-        (labels["salary_range"], f"{money(salary.base_min)} – {money(salary.base_max)} {period}"),
-        (labels["average"], f"{money(salary.average)} {period}"),
-    ]
-    if salary.top is not None:
-        facts.append((labels["top_earners"], f"{money(salary.top)}+ {period}"))
-    facts.append((labels["country"], labels.countries.get(salary.country, salary.country)))
     def digits(text: str) -> str:  # years, in the handout's digits
         return to_khmer_digits(text) if handout.digits == "khmer" else text
 
+    period = labels[f"per_{salary.period}"]
+    facts = [
+        (labels["salary_range"], f"{money(salary.base_min)} – {money(salary.base_max)} {period}",
+         ""),
+        (labels["average"], f"{money(salary.average)} {period}", ""),
+    ]
+    if salary.top is not None:
+        facts.append((labels["top_earners"], f"{money(salary.top)}+ {period}", ""))
+    facts.append((labels["country"], labels.countries.get(salary.country, salary.country), ""))
     if salary.source:
         year = f", {digits(str(salary.year))}" if salary.year else ""
-        facts.append((labels["salary_source"], salary.source + year))
-    # What a student also looks for, each when the source gives it.
-    for key in ("education", "experience", "training", "outlook"):
-        if getattr(handout, key):
-            facts.append((labels[key], getattr(handout, key)))
-    if handout.updated:
-        facts.append((labels["updated"], digits(month_and_year(handout.updated, labels))))
+        facts.append((labels["salary_source"], salary.source + year, ""))
+    for name, field in schema.with_role(schema.HANDOUT, "fact"):
+        value = getattr(handout, name)
+        if not value:
+            continue
+        if isinstance(field.spec, schema.Date):  # a date is printed as its month and year
+            facts.append((labels[name], digits(month_and_year(value, labels)), ""))
+        else:
+            facts.append((labels[name], value, name if field.editable else ""))
     # Word breaks here too: on A5 and in Word these short lines wrap as well.
-    return tuple(Fact(wrap(label), wrap(value)) for label, value in facts)
+    return tuple(Fact(wrap(label), wrap(value), path) for label, value, path in facts)
 
 
 def month_and_year(date: str, labels: Labels) -> str:
@@ -139,29 +144,33 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
         texts = tuple(texts)
         return Paragraphs(tuple(body(t) for t in texts), _paths(field, texts))
 
-    sections = (
-        Section("introduction", wrap(labels["introduction"]),
-                (paragraphs(handout.introduction, "introduction"),)),
-        Section("values", wrap(labels["values"]), (Terms(
-            body(handout.values.lead),
-            tuple(Term(wrap(i.term), body(i.explanation)) for i in handout.values.items),
-            labels["term_separator"], "values.lead",
-            _paths("values.items", handout.values.items)),)),
-        Section("career_path", wrap(labels["career_path"]),
-                (paragraphs(handout.career_path, "career_path"),)),
-        Section("salary", wrap(labels["salary"]), (paragraphs(
-            (fill_figures(t, handout) for t in handout.salary.narrative), "salary.narrative"),)),
-        Section("tips", wrap(labels["tips"]), (Bullets(tuple(body(t) for t in handout.tips),
-                                                       _paths("tips", handout.tips)),)),
-        Section("references", wrap(labels["references"]), (Citations(tuple(
-            Citation(wrap(_citation(r.publisher, r.title, r.date)), r.url)
-            for r in handout.references)),)),
-    )
-    if handout.related:  # "see also", before the references' small print
-        titles = related or {}
-        see_also = Section("related", wrap(labels["related"]), (Bullets(tuple(
-            wrap(titles.get(other, other)) for other in handout.related)),))
-        sections = (*sections[:-1], see_also, sections[-1])
+    def block(kind: str, name: str):
+        """Return the block of one section field, laid out as its declaration says."""
+        value = getattr(handout, name)
+        if kind == schema.PARAGRAPHS_BLOCK:
+            return paragraphs(value, name)
+        if kind == schema.BULLETS_BLOCK:
+            return Bullets(tuple(body(t) for t in value), _paths(name, value))
+        if kind == schema.TERMS_BLOCK:
+            return Terms(body(value.lead),
+                         tuple(Term(wrap(i.term), body(i.explanation)) for i in value.items),
+                         labels["term_separator"], f"{name}.lead",
+                         _paths(f"{name}.items", value.items))
+        if kind == schema.NARRATIVE_BLOCK:
+            return paragraphs((fill_figures(t, handout) for t in value.narrative),
+                              f"{name}.narrative")
+        if kind == schema.CITATIONS_BLOCK:
+            return Citations(tuple(Citation(wrap(_citation(r.publisher, r.title, r.date)),
+                                            r.url) for r in value))
+        if kind == schema.TITLES_BLOCK:  # derived text, not the author's: no paths
+            titles = related or {}
+            return Bullets(tuple(wrap(titles.get(other, other)) for other in value))
+        raise ValueError(f"no layout for a '{kind}' section")
+
+    # Each section field the source gives, in the declared order, under its label.
+    sections = tuple(Section(name, wrap(labels[name]), (block(field.section, name),))
+                     for name, field in schema.HANDOUT.fields.items()
+                     if field.section and getattr(handout, name))
     # The office's own page for the handout (`make site`, published at online_url) comes
     # first: it is in Khmer and made for phones; the source's own address is the fallback.
     qr_url = settings.online_url.replace("{id}", handout.id) if settings.online_url \

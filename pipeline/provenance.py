@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 
+from .schema import EDITABLE_LISTS, EDITABLE_TEXTS
+
 PREFIX = "k_"
 MAX_NAME = 40
-# The fields a DOCX paragraph can stand for: lists of paragraphs, and single paragraphs.
-LIST_FIELDS = ("introduction", "career_path", "salary.narrative", "tips", "values.items")
-SCALAR_FIELDS = ("title", "title_other", "values.lead")
+# The fields a DOCX paragraph can stand for (those declared editable in schema.py): lists
+# of paragraphs, and single paragraphs.
+LIST_FIELDS = EDITABLE_LISTS
+SCALAR_FIELDS = EDITABLE_TEXTS
 _LIST_ITEM = re.compile(r"(?P<field>[a-z_.]+)\[(?P<index>\d+)\]\Z")
 
 
@@ -70,6 +73,7 @@ def editable_texts(document) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = [("title", document.title)]
     if document.title_other:
         pairs.append(("title_other", document.title_other))
+    pairs += [(fact.path, fact.value) for fact in document.facts if fact.path]
     for section in document.sections:
         for block in section.blocks:
             # A block without paths is derived (the "see also" titles): not author text.

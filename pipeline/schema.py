@@ -1,12 +1,16 @@
 """The source format, declared once as data.
 
 Each field is declared here once, with its type, whether it is required and its default,
-the script its text is in, and its help text. Everything else follows from that: the
-validator walks sources against these declarations and fills in the defaults; the
-dataclasses the stages pass (model.Handout and its parts) are made from them; the Khmer text
-checks take each field's script from them; and `make schema` turns them into the JSON
-Schema (with defaults and descriptions) that editors use. Adding a field is one declaration
-here, plus the template lines that show it.
+the script its text is in, its help text, and its roles: a quick fact, a section of the
+handout (and how its block is laid out), editable in Word, printed by the handouts that
+suggest it, a salary figure. Everything else follows from that: the validator walks sources
+against these declarations and fills in the defaults; the dataclasses the stages pass
+(model.Handout and its parts) are made from them; the Khmer text checks take each field's
+script from them; `prepare` makes the quick facts and the sections from the roles, the DOCX
+marks and `import` reads back the editable fields, the plan rebuilds a handout when a field
+it prints of another one changes; and `make schema` turns them into the JSON Schema (with
+defaults and descriptions) that editors use. Adding a field is one declaration here, plus
+its label in templates/labels/*.yaml when it is printed under a label of its own.
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ LANGUAGES = ("km", "en")
 PERIODS = ("year", "month", "hour")
 DIGIT_STYLES = ("latin", "khmer")
 
-# Headings and phrases a source may override; the defaults live in templates/labels/<lang>.yaml.
-LABEL_KEYS = (
-    "introduction", "values", "career_path", "salary", "tips", "references",
+# Phrases a source may override besides the labels of its sections and quick facts (which
+# are named after their fields: LABEL_KEYS); the defaults live in templates/labels/<lang>.yaml.
+PHRASE_LABELS = (
     "facts", "salary_range", "average", "top_earners", "country",
     "per_year", "per_month", "per_hour", "term_separator", "page", "more_info",
-    "education", "experience", "training", "outlook", "salary_source", "updated", "related",
+    "salary_source",
 )
 
 
@@ -72,6 +76,13 @@ class Number:
 
 
 @dataclass(frozen=True)
+class Figure(Number):
+    """A salary figure: a sentence refers to it as {name}; figures rise in `rank` order."""
+
+    rank: int = 0
+
+
+@dataclass(frozen=True)
 class Integer:
     description: str
     minimum: int
@@ -100,11 +111,30 @@ class Object:
     model: str | None = None  # the dataclass made from it (model.py); None: a plain dict
 
 
+# How a section's block is laid out (Field.section), in every format:
+PARAGRAPHS_BLOCK = "paragraphs"  # a list of paragraphs
+BULLETS_BLOCK = "bullets"  # a list of bulleted items
+TERMS_BLOCK = "terms"  # a lead sentence, then bold terms with their explanations
+NARRATIVE_BLOCK = "narrative"  # the salary's sentences, with its figures filled in
+CITATIONS_BLOCK = "citations"  # cited sources with their addresses
+TITLES_BLOCK = "titles"  # other handouts, by id, printed with their titles ("see also")
+
+
 @dataclass(frozen=True)
 class Field:
     spec: Spec
     required: bool = True
     default: Any = None  # the value of an optional field a source leaves out
+    # Roles (each optional): what the rest of the pipeline does with the field.
+    # Printed in the quick facts when given, under the label named after the field.
+    fact: bool = False
+    # A section of the handout, in declaration order, under the label named after the
+    # field; the value says how its block is laid out (the *_BLOCK names above).
+    section: str | None = None
+    # Editable in Word: its DOCX paragraph(s) carry a marker and `import` reads them back.
+    editable: bool = False
+    # Printed by the handouts that suggest this one ("see also"): a change rebuilds them.
+    in_related: bool = False
 
 
 Spec = Text | Date | Url | Number | Integer | Choice | ListOf | Object
@@ -120,6 +150,25 @@ TERM = Object("A term and its explanation.", {
     "explanation": Field(Text("What the term means for this career.")),
 }, name="values item", model="Term")
 
+_FIGURES = {
+    "base_min": Field(Figure("Lowest base salary.", rank=1)),
+    "base_max": Field(Figure("Highest base salary.", rank=3)),
+    "average": Field(Figure("Average salary.", rank=2)),
+    "top": Field(Figure("What top earners make (at least the maximum).", rank=4),
+                 required=False),
+}
+# The salary figures, as declared (the order messages list them in), and in the order they
+# must rise.
+FIGURES = tuple(_FIGURES)
+RISING_FIGURES = tuple(sorted(_FIGURES, key=lambda name: _FIGURES[name].spec.rank))
+
+
+def placeholder_list(names=FIGURES, last: str = "and") -> str:
+    """Return the figures as a sentence writes them: {base_min}, {base_max}, ... and {top}."""
+    shown = ["{" + name + "}" for name in names]
+    return ", ".join(shown[:-1]) + f" {last} " + shown[-1] if len(shown) > 1 else shown[0]
+
+
 SALARY = Object("Salary figures, written once as numbers, and the sentences about them.", {
     "currency": Field(Text("ISO 4217 currency code, e.g. USD or KHR.", pattern=r"[A-Z]{3}",
                            pattern_hint="three capital letters such as USD", script=CODE)),
@@ -127,16 +176,13 @@ SALARY = Object("Salary figures, written once as numbers, and the sentences abou
     "country": Field(Text("ISO 3166 country code the figures are from, e.g. US or KH.",
                           pattern=r"[A-Z]{2}", pattern_hint="two capital letters such as KH",
                           script=CODE)),
-    "base_min": Field(Number("Lowest base salary.")),
-    "base_max": Field(Number("Highest base salary.")),
-    "average": Field(Number("Average salary.")),
-    "top": Field(Number("What top earners make (at least the maximum)."), required=False),
+    **_FIGURES,
     "source": Field(Text("Where the figures come from, as the quick facts name it, e.g. "
                          "Glassdoor or the National Employment Agency."), required=False),
     "year": Field(Integer("The year the figures are from.", 1990, 2100), required=False),
     "narrative": Field(ListOf(
-        "Paragraphs about the salary; {base_min}, {base_max}, {average} and {top} are "
-        "replaced by the formatted figures.", Text("A paragraph.", placeholders=True))),
+        f"Paragraphs about the salary; {placeholder_list()} are replaced by the formatted "
+        "figures.", Text("A paragraph.", placeholders=True)), editable=True),
 }, name="salary", model="Salary")
 
 REFERENCE = Object("A cited source.", {
@@ -150,15 +196,17 @@ REFERENCE = Object("A cited source.", {
 
 DEFAULT_PAGE_BUDGET = 2
 
-HANDOUT = Object("One career handout.", {
+# What the source says about the handout itself, before its labels.
+_HEAD = {
     "id": Field(Text("Short name of the handout; the file must be named <id>.yaml.",
                      pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
                      pattern_hint="lower-case letters, digits and single hyphens",
                      max_length=64, script=CODE)),
-    "language": Field(Choice("Language of the handout's text.", LANGUAGES)),
-    "title": Field(Text("The career's name in the handout's language.")),
+    "language": Field(Choice("Language of the handout's text.", LANGUAGES), in_related=True),
+    "title": Field(Text("The career's name in the handout's language."), editable=True,
+                   in_related=True),
     "title_other": Field(Text("The career's name in the other language.", script=OTHER),
-                         required=False),
+                         required=False, editable=True, in_related=True),
     "page_budget": Field(Integer("Pages the handout may use (2 = one duplex sheet).", 1, 12),
                          required=False, default=DEFAULT_PAGE_BUDGET),
     "digits": Field(Choice("Digits used for salary figures.", DIGIT_STYLES), required=False,
@@ -168,39 +216,80 @@ HANDOUT = Object("One career handout.", {
                                too_long_hint="a longer one makes a QR code too fine to scan "
                                              "at 24 mm; use a shorter address"),
                            required=False),
-    "labels": Field(Object("Headings that replace the language's defaults.", {
-        key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
-                   required=False) for key in LABEL_KEYS
-    }, name="labels"), required=False, default={}),
+}
+# The handout's content: its quick facts, then its sections, in the order they are printed.
+_BODY = {
     # What a student also looks for (as in the quick facts of the US Occupational Outlook
     # Handbook): each shown in the quick facts when given.
     "education": Field(Text("Typical education to enter the career, as a short phrase."),
-                       required=False),
-    "experience": Field(Text("Work experience needed, as a short phrase."), required=False),
-    "training": Field(Text("On-the-job training, as a short phrase."), required=False),
+                       required=False, fact=True),
+    "experience": Field(Text("Work experience needed, as a short phrase."), required=False,
+                        fact=True),
+    "training": Field(Text("On-the-job training, as a short phrase."), required=False,
+                      fact=True),
     "outlook": Field(Text("Job outlook, as a short phrase (growing, stable, ...)."),
-                     required=False),
+                     required=False, fact=True),
     "updated": Field(Date("When the content was last reviewed: a year-month or a date; "
                           "printed as the month and year, and written into the metadata.",
                           pattern=r"\d{4}-\d{2}(-\d{2})?",
                           pattern_hint="a year-month (2026-11) or a date (2026-11-30)"),
-                     required=False),
-    "introduction": Field(PARAGRAPHS),
+                     required=False, fact=True),
+    "introduction": Field(PARAGRAPHS, section=PARAGRAPHS_BLOCK, editable=True),
     "values": Field(Object("Values, traits and skills.", {
-        "lead": Field(Text("The sentence that introduces the list.")),
-        "items": Field(ListOf("Term and explanation pairs.", TERM)),
-    }, name="values", model="TermList")),
-    "career_path": Field(PARAGRAPHS),
-    "salary": Field(SALARY),
-    "tips": Field(ListOf("Tips for success, one per item.", Text("A tip."))),
-    "references": Field(ListOf("Cited sources.", REFERENCE)),
+        "lead": Field(Text("The sentence that introduces the list."), editable=True),
+        "items": Field(ListOf("Term and explanation pairs.", TERM), editable=True),
+    }, name="values", model="TermList"), section=TERMS_BLOCK),
+    "career_path": Field(PARAGRAPHS, section=PARAGRAPHS_BLOCK, editable=True),
+    "salary": Field(SALARY, section=NARRATIVE_BLOCK),
+    "tips": Field(ListOf("Tips for success, one per item.", Text("A tip.")),
+                  section=BULLETS_BLOCK, editable=True),
+    # "See also" comes before the references' small print.
     "related": Field(ListOf(
         "Other careers to suggest, by id: printed under 'see also' with their titles; each "
         "needs its source beside this one.",
         Text("A handout's id.", pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
              pattern_hint="a handout id: lower-case letters, digits and single hyphens",
-             max_length=64, script=CODE)), required=False, default=()),
+             max_length=64, script=CODE)), required=False, default=(),
+        section=TITLES_BLOCK),
+    "references": Field(ListOf("Cited sources.", REFERENCE), section=CITATIONS_BLOCK),
+}
+# The labels a source may override: each section's and quick fact's, named after its
+# field, and the phrases.
+LABEL_KEYS = tuple(dict.fromkeys(
+    [name for name, field in _BODY.items() if field.section] + list(PHRASE_LABELS)
+    + [name for name, field in _BODY.items() if field.fact]))
+
+HANDOUT = Object("One career handout.", {
+    **_HEAD,
+    "labels": Field(Object("Headings that replace the language's defaults.", {
+        key: Field(Text(f"Replaces the '{key}' label.", keep_spaces=key == "term_separator"),
+                   required=False) for key in LABEL_KEYS
+    }, name="labels"), required=False, default={}),
+    **_BODY,
 }, name="handout", model="Handout")
+
+
+def with_role(spec: Object, role: str, prefix: str = "") -> list[tuple[str, Field]]:
+    """Return (dotted path, declaration) of every field with a role, in declaration order,
+    looking into nested objects (values.lead, salary.narrative)."""
+    found = []
+    for name, field in spec.fields.items():
+        path = prefix + name
+        if getattr(field, role):
+            found.append((path, field))
+        if isinstance(field.spec, Object):
+            found += with_role(field.spec, role, path + ".")
+    return found
+
+
+# The fields editable in Word: a list's items are paragraphs of their own (tips[3]); a
+# single text is one paragraph (title, values.lead).
+EDITABLE_LISTS = tuple(path for path, field in with_role(HANDOUT, "editable")
+                       if isinstance(field.spec, ListOf))
+EDITABLE_TEXTS = tuple(path for path, field in with_role(HANDOUT, "editable")
+                       if not isinstance(field.spec, ListOf))
+# The top-level fields a handout prints of each career it suggests.
+IN_RELATED = tuple(path for path, _ in with_role(HANDOUT, "in_related"))
 
 
 def _json(spec: Spec) -> dict:

@@ -59,7 +59,7 @@ _BROKEN_STRUCTURE = frozenset({"V1", "V4", "V5"})
 # A sign typed twice (កំំ, ក់់): HarfBuzz stacks both where one is seen.
 _DOUBLED_SIGN = re.compile("([\u17c6-\u17d1\u17d3\u17dd])\\1")
 # Salary placeholders are filled in only in the salary narrative.
-_PLACEHOLDER = re.compile(r"\{(base_min|base_max|average|top)\}")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(schema.FIGURES) + r")\}")
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL
 ISO_4217 = frozenset(_ISO_4217_CODES.split())
 
 # The salary figures in the order they must rise, and the order messages list them in.
-FIGURES = ("base_min", "average", "base_max", "top")
-PLACEHOLDERS = ("base_min", "base_max", "average", "top")
+FIGURES = schema.RISING_FIGURES
+PLACEHOLDERS = schema.FIGURES
 # No salary anywhere is this high; a figure above it is a typo (or a float that lost digits).
 MAX_FIGURE = 1_000_000_000_000
 # Longest key name a message repeats; longer ones are cut (a key may be a pasted paragraph).
@@ -467,7 +467,7 @@ def _salary_rules(check: _Checker, node: MappingNode, salary: dict) -> None:
             check.error(_find(node, high),
                         f"'{high}' in 'salary' ({_number_text(salary[high])}) is below "
                         f"'{low}' ({_number_text(salary[low])}); the figures must rise: "
-                        "base_min ≤ average ≤ base_max ≤ top", "salary.order")
+                        + " ≤ ".join(FIGURES), "salary.order")
     written = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
     for index, paragraph in enumerate(salary.get("narrative", ())):
         if paragraph is not INVALID:

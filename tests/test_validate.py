@@ -423,7 +423,7 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
      "minimal.yaml:6:1: error: unknown key '" + "x" * 39 + "…' in the handout; expected one "
      "of: id, language, title, title_other, page_budget, digits, more_info_url, labels, "
      "education, experience, training, outlook, updated, introduction, values, career_path, "
-     "salary, tips, references, related [schema.unknown-key]"),
+     "salary, tips, related, references [schema.unknown-key]"),
     ("  country: US\n", "  country: ZZ\n",
      "minimal.yaml:18:12: warning: country 'ZZ' has no name in templates/labels/en.yaml, so "
      "the quick facts show the code 'ZZ'; add it there [salary.country]"),
