@@ -222,13 +222,13 @@ _BODY = {
     # What a student also looks for (as in the quick facts of the US Occupational Outlook
     # Handbook): each shown in the quick facts when given.
     "education": Field(Text("Typical education to enter the career, as a short phrase."),
-                       required=False, fact=True),
+                       required=False, fact=True, editable=True),
     "experience": Field(Text("Work experience needed, as a short phrase."), required=False,
-                        fact=True),
+                        fact=True, editable=True),
     "training": Field(Text("On-the-job training, as a short phrase."), required=False,
-                      fact=True),
+                      fact=True, editable=True),
     "outlook": Field(Text("Job outlook, as a short phrase (growing, stable, ...)."),
-                     required=False, fact=True),
+                     required=False, fact=True, editable=True),
     "updated": Field(Date("When the content was last reviewed: a year-month or a date; "
                           "printed as the month and year, and written into the metadata.",
                           pattern=r"\d{4}-\d{2}(-\d{2})?",

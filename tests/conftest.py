@@ -107,3 +107,18 @@ def write_fair_project(folder: Path) -> list[Path]:
             write_source(sources, short("អ្នករចនា", "Designer", digits="khmer",
                                         more_info_url="https://example.org/designer"),
                          "designer")]
+
+
+def copy_project(root: Path, dest: Path) -> Path:
+    """Copy the project's code, templates, fonts, sources and settings to dest; return it.
+
+    A command run with dest as its working folder imports the copy's pipeline (the working
+    folder comes first on the path), so a test can change the code there and run it.
+    """
+    import shutil
+
+    for name in ("pipeline", "templates", "fonts", "sources", "fairs", "branding", "tools"):
+        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("Makefile", "pyproject.toml", "handouts.yaml"):
+        shutil.copy2(root / name, dest / name)
+    return dest

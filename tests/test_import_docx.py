@@ -798,3 +798,23 @@ def test_an_unedited_docx_with_see_also_and_branding_changes_nothing(tmp_path):
                              settings=settings)
         assert not result.changed, name
         assert source.read_bytes() == before
+
+
+def test_a_quick_fact_typed_by_the_author_is_edited_in_word(tmp_path):
+    """Education, experience, training and outlook are the author's: Word edits come back."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    source = sources / "software-developer.yaml"
+    for name in ("software-developer.yaml", "account-manager.yaml"):  # it suggests the other
+        shutil.copyfile(SHIPPED_SOURCE.parent / name, sources / name)
+    report = build([source], "docx", load_settings(), tmp_path / "output")
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    built = tmp_path / "output" / "docx" / "software-developer.docx"
+    edited = edit_docx(built, tmp_path / "edited.docx", lambda body: set_runs(
+        marked(body, "outlook"), "Growing fast"))
+    before = source.read_text(encoding="utf-8")
+    result = import_docx(edited, source)
+    assert result.new_text == before.replace("outlook: Growing much faster than average",
+                                             "outlook: Growing fast")
+    # The label beside it is derived text: it stays locked, and is not read back.
+    assert import_docx(built, source).new_text == before

@@ -148,3 +148,87 @@ def test_the_other_languages_title_is_checked_as_khmer_in_an_english_handout():
         text = f"language: {language}\ntitle_other: GñkRKb;RKgKNnI\n"
         loaded = LoadedSource(Path("x.yaml"), "x.yaml", yaml.compose(text), [], text)
         assert [f.diagnostic.rule for f in check_text(loaded, text)] == expected, language
+
+
+# A new quick fact, declared as a newcomer would: one declaration and its two labels.
+_NEW_FACT = ("    \"work_hours\": Field(Text(\"Typical working hours, as a short phrase.\"), "
+             "required=False,\n                        fact=True, editable=True),\n")
+# Run in the changed copy: validation, the JSON Schema, the PDF, the DOCX and its import.
+_CHECK_NEW_FACT = r'''
+import json, subprocess, sys, zipfile
+from pathlib import Path
+import pypdfium2
+from lxml import etree
+from pipeline import schema
+from pipeline.__main__ import main
+
+properties = schema.json_schema()["properties"]
+assert properties["work_hours"]["description"] == "Typical working hours, as a short phrase."
+assert "work_hours" in properties["labels"]["properties"]
+print("schema ok")
+source = Path("sources/account-manager.yaml")
+text = source.read_text(encoding="utf-8")
+source.write_text(text.replace("\ntitle_other:", "\nwork_hours: ពេញមួយថ្ងៃ\ntitle_other:"),
+                  encoding="utf-8")
+Path("bad").mkdir()
+Path("bad/account-manager.yaml").write_text(
+    text.replace("\ntitle_other:", "\nwork_hours: [8, 17]\ntitle_other:"), encoding="utf-8")
+sys.stdout.flush()
+status = main(["check", "bad"])
+assert status == 1, status
+status = main(["build", "--formats", "pdf,docx", "-j", "1", "-q", "sources"])
+assert status == 0, status
+pdf = pypdfium2.PdfDocument("output/pdf/account-manager.pdf")
+page_text = pdf[0].get_textpage().get_text_range()
+assert "ពេញមួយថ្ងៃ" in page_text and "ម៉ោងធ្វើការ" in page_text, page_text[:500]
+print("pdf ok")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+docx = Path("output/docx/account-manager.docx")
+with zipfile.ZipFile(docx) as package:
+    members = {info.filename: package.read(info) for info in package.infolist()}
+root = etree.fromstring(members["word/document.xml"])
+start = next(s for s in root.iter(W + "bookmarkStart") if s.get(W + "name") == "k_work_hours")
+paragraph = start.getparent()
+assert "".join(t.text for t in paragraph.iter(W + "t")).replace("\u200b", "").replace(
+    "\u2060", "") == "ពេញមួយថ្ងៃ"
+print("docx ok")
+texts = list(paragraph.iter(W + "t"))
+texts[0].text = "ក្រៅម៉ោង"
+for extra in texts[1:]:
+    extra.text = ""
+members["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                              standalone=True)
+with zipfile.ZipFile("edited.docx", "w", zipfile.ZIP_DEFLATED) as package:
+    for name, data in members.items():
+        package.writestr(name, data)
+status = main(["import", "edited.docx"])
+assert status == 0, status
+assert "\nwork_hours: ក្រៅម៉ោង\n" in source.read_text(encoding="utf-8")
+print("import ok")
+'''
+
+
+def test_a_new_quick_fact_is_one_declaration(tmp_path, root):
+    """Declare a fact in a copy's schema.py, add its labels: everything else follows."""
+    import subprocess
+    import sys
+
+    from conftest import copy_project
+
+    project = copy_project(root, tmp_path / "project")
+    declarations = project / "pipeline" / "schema.py"
+    code = declarations.read_text(encoding="utf-8")
+    anchor = code.index('    "updated": Field(Date(')
+    declarations.write_text(code[:anchor] + _NEW_FACT + code[anchor:], encoding="utf-8")
+    for language, label in (("km", "ម៉ោងធ្វើការ"), ("en", "Working hours")):
+        labels = project / "templates" / "labels" / f"{language}.yaml"
+        labels.write_text(labels.read_text(encoding="utf-8") + f"work_hours: {label}\n",
+                          encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", _CHECK_NEW_FACT], cwd=project,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == "schema ok"
+    assert "bad/account-manager.yaml:6:13: error: 'work_hours' must be text, not a list " \
+           "[schema.type]" in result.stderr
+    for stage in ("pdf ok", "docx ok", "import ok"):
+        assert stage in result.stdout.splitlines()

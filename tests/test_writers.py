@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_project
 
 from pipeline import writers
 from pipeline.build import build
@@ -100,12 +101,7 @@ class TextWriter(Writer):
 
 def test_a_new_format_is_one_module(tmp_path, root):
     """Add a writer module to a copy of the project; the CLI, the build and make take it."""
-    project = tmp_path / "project"
-    for name in ("pipeline", "templates", "fonts", "sources", "fairs", "branding", "tools"):
-        shutil.copytree(root / name, project / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Makefile", "pyproject.toml", "handouts.yaml"):
-        shutil.copy2(root / name, project / name)
+    project = copy_project(root, tmp_path / "project")
     (project / "pipeline" / "writers" / "txt.py").write_text(_TOY_WRITER, encoding="utf-8")
     python = Path(sys.executable)
     # The copy's pipeline comes first on the path (the working folder), before this one.

@@ -225,7 +225,8 @@ class HandoutWriter(Body):
         self.paragraph(FACTS_HEADING, doc.facts_heading, heading)
         for row, fact in zip(table.rows[1:], doc.facts, strict=True):
             self.paragraph(FACTS_LABEL, fact.label, row.cells[0])
-            self.paragraph(FACTS, fact.value, row.cells[1])
+            # A fact typed by the author (education, outlook, ...) is read back by import.
+            self.mark(self.paragraph(FACTS, fact.value, row.cells[1]), fact.path)
         for cell in table.rows[-1].cells:
             _cell_bottom_margin(cell, Mm(FACTS_BOTTOM_PADDING_MM).twips)
 
