@@ -29,7 +29,8 @@ JOBS        ?=
 # format, from a manifest in output/.build/), renders only that in a pool of JOBS workers,
 # and removes the outputs of a source that is gone; make only says which formats.
 # `make pdf docx` and `make all` prepare each source once for both.
-COMMANDS  := help setup check fix import test test-tools lint schema reference-docx all outputs bench \
+COMMANDS  := help setup check fix import test test-tools lint schema reference-docx golden all \
+             outputs bench \
              serve clean distclean
 # Goals with a / or a . are files (make's own business), not formats.
 FORMAT_GOALS := $(foreach goal,$(filter-out $(COMMANDS),$(MAKECMDGOALS)),\
@@ -133,6 +134,9 @@ lint: $(VENV_STAMP) ## Run ruff on the code
 
 schema: $(VENV_STAMP) ## Regenerate the JSON Schemas in pipeline/schema/ (sources and fairs)
 	$(RUN) schema
+
+golden: $(VENV_STAMP) ## Refresh tests/golden/ (the shipped sources' HTML and DOCX XML) after a meant change
+	$(VENV)/bin/python tools/golden.py --update
 
 reference-docx: $(VENV_STAMP) ## Rebuild templates/reference.docx (the DOCX styles) from its script
 	$(VENV)/bin/python tools/make_reference_docx.py

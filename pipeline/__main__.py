@@ -1,4 +1,9 @@
-"""Command line: `python -m pipeline {check,pdf,docx,schema} ...`. The only module that prints."""
+"""Command line: `python -m pipeline COMMAND ...`; the only module that prints.
+
+Commands: `check`, one per output format (from the writer registry: `pdf`, `docx`, ...),
+`build` (several formats in one pass), `formats`, `clean`, `serve`, `fix`, `import` and
+`schema`. Each turns the stages' results and exceptions into lines and an exit status.
+"""
 
 from __future__ import annotations
 
