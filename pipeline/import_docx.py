@@ -135,16 +135,18 @@ def import_docx(docx: Path, source: Path, display: str | None = None,
     if not force:
         _check_version(docx, display, content, version_marker(document))
     old_text = loaded.text
-    reader = _Reader(docx.name, document, loaded.root, handouts[0], old_text)
-    values = reader.group(content.paragraphs)
-    edits = reader.edits(values)
+    expected, separator, derived = _expected(document)
+    values = _Grouper(docx.name, expected, derived, _list_headings(document)).group(
+        content.paragraphs)
+    editor = _Editor(docx.name, loaded.root, handouts[0], old_text, expected, separator)
+    edits = editor.edits(values)
     new_text, applied = apply_edits(old_text, edits)
     if len(applied) != len(edits):
         raise DocxImportError(f"{docx.name}: the edits to {display} overlap; nothing written "
                               "(please report this)")
-    result = ImportResult(source, display, old_text, new_text, reader.notes, docx=docx)
+    result = ImportResult(source, display, old_text, new_text, editor.notes, docx=docx)
     if result.changed:
-        reader.verify(new_text)
+        editor.verify(new_text)
         result.diagnostics = _check(new_text, source, display, settings)
     return result
 
@@ -248,20 +250,17 @@ class _Item:
     where: str  # the paragraph's heading and first words, for messages
 
 
-class _Reader:
-    def __init__(self, name: str, document: Document, root, handout, text: str) -> None:
+class _Grouper:
+    """Group the DOCX's paragraphs into the source fields they mark or continue."""
+
+    def __init__(self, name: str, expected: dict[str, str], derived: set[str],
+                 headings: dict[str, str]) -> None:
         self.name = name
-        self.root = root
-        self.salary = handout.salary
-        self.digits = handout.digits
-        self.text = text
-        self.expected, self.separator, self.derived = _expected(document)
+        self.expected, self.derived = expected, derived
         # A section's heading, and the list field whose items follow it: a paragraph typed
         # right under it (or one whose bookmark Word dropped with its text) is an item.
-        self.headings = _list_headings(document)
-        self.notes: list[str] = []
+        self.headings = headings
         self.context: tuple[str, str | None] | None = None
-        self.intended: dict[str, object] = {}
 
     def fail(self, paragraph: DocxParagraph, message: str) -> DocxImportError:
         return DocxImportError(f"{self.name}: {paragraph.where}: {message}; nothing written")
@@ -321,9 +320,19 @@ class _Reader:
                                    "figures); undo it in the DOCX, or change the source "
                                    "itself")
 
-    # --- edits -----------------------------------------------------------------------------
+class _Editor:
+    """Turn each field's paragraphs into edits of the source text, keeping its layout."""
+
+    def __init__(self, name: str, root, handout, text: str, expected: dict[str, str],
+                 separator: str) -> None:
+        self.name, self.root, self.text = name, root, text
+        self.salary, self.digits = handout.salary, handout.digits
+        self.expected, self.separator = expected, separator
+        self.notes: list[str] = []  # edits not taken, and why
+        self.intended: dict[str, object] = {}  # each changed field's value, to verify
 
     def edits(self, values: dict[str, list[_Item]]) -> list[Edit]:
+        """Return the edits that make the source say what the DOCX says."""
         edits: list[Edit] = []
         try:
             for name in SCALAR_FIELDS:
