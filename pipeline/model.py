@@ -152,6 +152,20 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Pay:
+    """The salary as numbers, for what compares careers (a chart), beside its printed text."""
+
+    currency: str
+    period: str  # year, month or hour
+    country: str
+    base_min: float
+    average: float
+    base_max: float
+    top: float | None
+    range: str  # as the quick facts print it: "$43,000 – $85,000 per year"
+
+
+@dataclass(frozen=True)
 class Document:
     """A handout ready to render: every string is final text."""
 
@@ -176,6 +190,7 @@ class Document:
     updated: str | None = None  # when the content was last reviewed (2026-11 or 2026-11-30)
     contact: tuple[str, ...] = ()  # the office's address, phone, e-mail, web (handouts.yaml)
     logo: Logo | None = None  # the office's logo, checked (pipeline/branding.py)
+    pay: Pay | None = None  # the salary figures as numbers
 
     def texts(self):
         """Yield every string the reader sees, in reading order."""

@@ -27,6 +27,7 @@ from .model import (
     Fact,
     Handout,
     Paragraphs,
+    Pay,
     Section,
     Term,
     Terms,
@@ -178,6 +179,8 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
     created = date or build_timestamp()
     keywords = [handout.title, *([handout.title_other] if handout.title_other else []),
                 *(item.term for item in handout.values.items)]
+    salary = handout.salary
+    facts = _facts(handout, labels, wrap)
     return Document(
         id=handout.id,
         language=handout.language,
@@ -185,7 +188,7 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
         title_other=wrap(handout.title_other) if handout.title_other else None,
         other_language="en" if handout.language == "km" else "km",
         facts_heading=wrap(labels["facts"]),
-        facts=_facts(handout, labels, wrap),
+        facts=facts,
         sections=sections,
         organisation=settings.organisation,
         contact=tuple(wrap(line) for line in settings.contact),
@@ -199,4 +202,6 @@ def prepare(handout: Handout, settings: Settings, date: datetime | None = None,
         keywords=tuple(keywords),
         created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
         updated=handout.updated,
+        pay=Pay(salary.currency, salary.period, salary.country, salary.base_min,
+                salary.average, salary.base_max, salary.top, facts[0].value),
     )

@@ -68,8 +68,7 @@ def career_url(doc: Document, settings: Settings) -> str | None:
 
 
 def _card(doc: Document, settings: Settings) -> Card:
-    # The salary range is the first quick fact (prepare._facts), already formatted.
-    return Card(doc.title, doc.title_other, doc.other_language, doc.facts[0].value,
+    return Card(doc.title, doc.title_other, doc.other_language, doc.pay.range,
                 career_url(doc, settings))
 
 

@@ -216,7 +216,7 @@ def render_index(documents: Sequence[Document], settings: Settings,
 def _career(doc: Document) -> dict:
     return {"id": doc.id, "title": doc.title, "lang": doc.language,
             "title_other": doc.title_other, "other_lang": doc.other_language,
-            "salary": doc.facts[0].value if doc.facts else ""}
+            "salary": doc.pay.range if doc.pay else ""}
 
 
 def render_diagnostics(title: str, lines: Sequence[str], settings: Settings,
