@@ -29,7 +29,7 @@ JOBS        ?=
 # format, from a manifest in output/.build/), renders only that in a pool of JOBS workers,
 # and removes the outputs of a source that is gone; make only says which formats.
 # `make pdf docx` and `make all` prepare each source once for both.
-COMMANDS  := help setup check fix import test test-tools lint schema reference-docx golden all \
+COMMANDS  := help setup new check fix import test test-tools lint schema reference-docx golden all \
              outputs bench \
              serve clean distclean
 # Goals with a / or a . are files (make's own business), not formats.
@@ -79,6 +79,13 @@ $(VENV_STAMP): pyproject.toml tools/ensure-system-packages
 	@$(VENV)/bin/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
 	@$(VENV)/bin/python -m pip install --quiet -e '.[test]' $(PIP_QUIET)
 	@touch $@
+
+# ID and TITLE are taken as typed ($(value)), as DOCX below.
+new: $(VENV_STAMP) ## Start a new handout and its DOCX: ID=<id> [LANGUAGE=km|en] [TITLE=…]
+	@$(RUN) new --sources $(call quote,$(SOURCES_DIR)) --out $(call quote,$(OUTPUT_DIR)) \
+		--language $(call quote,$(or $(LANGUAGE),km)) \
+		$(if $(value TITLE),--title $(call quote,$(value TITLE))) \
+		-- $(call quote,$(or $(value ID),$(error give the new handout's id: make new ID=<id>)))
 
 check: $(VENV_STAMP) ## Validate every source and fair; STRICT=1 fails on warnings too
 	@$(RUN) check $(STRICT_FLAG) $(JOBS_FLAG) $(call quote,$(SOURCES_DIR))

@@ -1,8 +1,8 @@
 """Command line: `python -m pipeline COMMAND ...`; the only module that prints.
 
 Commands: `check`, one per output format (from the writer registry: `pdf`, `docx`, ...),
-`build` (several formats in one pass), `formats`, `clean`, `serve`, `fix`, `import` and
-`schema`. Each turns the stages' results and exceptions into lines and an exit status.
+`build` (several formats in one pass), `new`, `formats`, `clean`, `serve`, `fix`, `import`
+and `schema`. Each turns the stages' results and exceptions into lines and an exit status.
 """
 
 from __future__ import annotations
@@ -342,6 +342,55 @@ def _import_one(args: argparse.Namespace, docx: Path) -> bool:
     return True
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write sources/<id>.yaml from the declarations, build its DOCX, say what comes next."""
+    import tempfile
+
+    from .build import build
+    from .config import load_settings
+    from .load import load_source
+    from .scaffold import new_source, problem_with
+    from .validate import validate_sources
+
+    problem = problem_with(args.id, args.language)
+    path = args.sources / f"{args.id}.yaml"
+    if problem is None and path.exists():
+        problem = f"{_display(path)} already exists; choose another id, or edit that source"
+    text = new_source(args.id, args.language, args.title) if problem is None else ""
+    if problem is None:
+        # A title the format refuses (a control character, say) is refused here, as the
+        # check would, before anything is written.
+        with tempfile.TemporaryDirectory() as folder:
+            trial = Path(folder) / path.name
+            trial.write_text(text, encoding="utf-8")
+            errors = [d for d in validate_sources([load_source(trial, _display(path))])[1]
+                      if d.is_error]
+        if errors:
+            problem = "; ".join(d.message for d in errors)
+    if problem:
+        _say(f"error: {problem}; nothing written", file=sys.stderr)
+        return 1
+    args.sources.mkdir(parents=True, exist_ok=True)
+    try:  # never over a source that appeared meanwhile
+        with open(path, "x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        _say(f"error: {_display(path)} already exists; nothing written", file=sys.stderr)
+        return 1
+    _say(f"wrote {_display(path)}")
+    report = build([path], ["docx"], load_settings(), args.out, display=_display, jobs=1)
+    _print_diagnostics([d for d in report.diagnostics if d.is_error])
+    if report.failed:
+        return 1
+    docx = args.out / "docx" / f"{args.id}.docx"
+    _say(f"built {_display(docx)}\n"
+         f"next: fill it in Word or LibreOffice (replace each \"…\" text), save it as .docx, "
+         f"then\n    make import DOCX={_display(docx)}\n"
+         f"The figures, references and optional fields are written in {_display(path)}; "
+         "make check lists what is left to write.")
+    return 0
+
+
 def cmd_formats(args: argparse.Namespace) -> int:
     """List the output formats (the writers), one a line: its name and what it makes."""
     from . import writers
@@ -499,6 +548,20 @@ def _parser() -> argparse.ArgumentParser:
                                  "(the DOCX's text wins)")
     import_cmd.set_defaults(run=cmd_import)
 
+    new_cmd = commands.add_parser(
+        "new", parents=[common], help="start a new handout: its source and its DOCX",
+        description="Write SOURCES/ID.yaml with every field the format knows (optional ones "
+                    "commented out), build its DOCX to fill in Word or LibreOffice, and say "
+                    "how to import it.")
+    new_cmd.add_argument("id", help="the handout's id: lower-case letters, digits, hyphens")
+    new_cmd.add_argument("--language", default="km",
+                         help="the handout's language: km (default) or en")
+    new_cmd.add_argument("--title", default=None, help="the career's name, if known")
+    new_cmd.add_argument("--sources", type=Path, default=DEFAULT_SOURCES,
+                         help="folder of the sources (default: sources/)")
+    new_cmd.add_argument("--out", type=_output_folder, default=Path("output"),
+                         help="output folder (default: output/)")
+    new_cmd.set_defaults(run=cmd_new)
     formats_cmd = commands.add_parser("formats", parents=[common],
                                       help="list the output formats, one a line",
                                       description="List every output format (writer) with "

@@ -53,6 +53,7 @@ class Text:
     keep_spaces: bool = False  # taken as written (a separator such as ": "), not stripped
     script: str = LANGUAGE
     placeholders: bool = False  # may hold {base_min} and the like, filled in by the build
+    example: str | None = None  # a valid value `make new` writes for a code (USD, KH)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Integer:
     description: str
     minimum: int
     maximum: int
+    example: int | None = None  # what `make new` writes, commented out
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,17 @@ class Field:
 
 Spec = Text | Date | Url | Number | Integer | Choice | ListOf | Object
 
+# What `make new` writes where the author's text goes, by the script of the field: visibly
+# unfinished, reported by `make check` while it is there, refused by a fair's outputs.
+TEMPLATE_TEXT = {"km": "… សរសេរនៅទីនេះ …", "en": "… write here …"}
+TEMPLATE_URL = "https://example.invalid/write-the-address-here"
+
+
+def is_template_text(text: str) -> bool:
+    """Return whether a value still holds what `make new` wrote in place of the author's."""
+    return TEMPLATE_URL in text or any(mark in text for mark in TEMPLATE_TEXT.values())
+
+
 # The QR code is printed 24 mm wide, quiet zone included; up to this many characters its
 # modules stay large enough (about 0.4 mm) for a phone camera at arm's length.
 QR_URL_MAX_LENGTH = 200
@@ -171,15 +184,17 @@ def placeholder_list(names=FIGURES, last: str = "and") -> str:
 
 SALARY = Object("Salary figures, written once as numbers, and the sentences about them.", {
     "currency": Field(Text("ISO 4217 currency code, e.g. USD or KHR.", pattern=r"[A-Z]{3}",
-                           pattern_hint="three capital letters such as USD", script=CODE)),
+                           pattern_hint="three capital letters such as USD", script=CODE,
+                           example="KHR")),
     "period": Field(Choice("What one figure is paid for.", PERIODS)),
     "country": Field(Text("ISO 3166 country code the figures are from, e.g. US or KH.",
                           pattern=r"[A-Z]{2}", pattern_hint="two capital letters such as KH",
-                          script=CODE)),
+                          script=CODE, example="KH")),
     **_FIGURES,
     "source": Field(Text("Where the figures come from, as the quick facts name it, e.g. "
                          "Glassdoor or the National Employment Agency."), required=False),
-    "year": Field(Integer("The year the figures are from.", 1990, 2100), required=False),
+    "year": Field(Integer("The year the figures are from.", 1990, 2100, example=2026),
+                  required=False),
     "narrative": Field(ListOf(
         f"Paragraphs about the salary; {placeholder_list()} are replaced by the formatted "
         "figures.", Text("A paragraph.", placeholders=True)), editable=True),
@@ -232,7 +247,8 @@ _BODY = {
     "updated": Field(Date("When the content was last reviewed: a year-month or a date; "
                           "printed as the month and year, and written into the metadata.",
                           pattern=r"\d{4}-\d{2}(-\d{2})?",
-                          pattern_hint="a year-month (2026-11) or a date (2026-11-30)"),
+                          pattern_hint="a year-month (2026-11) or a date (2026-11-30)",
+                          example="2026-11"),
                      required=False, fact=True),
     "introduction": Field(PARAGRAPHS, section=PARAGRAPHS_BLOCK, editable=True),
     "values": Field(Object("Values, traits and skills.", {
@@ -249,7 +265,8 @@ _BODY = {
         "needs its source beside this one.",
         Text("A handout's id.", pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
              pattern_hint="a handout id: lower-case letters, digits and single hyphens",
-             max_length=64, script=CODE)), required=False, default=(),
+             max_length=64, script=CODE, example="another-career")), required=False,
+        default=(),
         section=TITLES_BLOCK),
     "references": Field(ListOf("Cited sources.", REFERENCE), section=CITATIONS_BLOCK),
 }

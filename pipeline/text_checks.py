@@ -206,6 +206,10 @@ def check_text(loaded: LoadedSource, file_text: str, coeng_da: bool = False) -> 
     for scalar in _scalars(loaded.root, file_text):
         if scalar.script == schema.CODE or invisible_only(scalar.value):
             continue  # codes are checked by the validator, and so is empty text
+        if schema.is_template_text(scalar.value):
+            report.add(scalar, 0, Severity.WARNING, f"template text still in '{scalar.field}'; "
+                       "write the handout's own text", "text.template")
+            continue  # the rest is for the author's text
         # Khmer by declaration: the handout's language in a Khmer handout, the other
         # language (its Khmer title) in an English one.
         khmer_field = (scalar.script == schema.LANGUAGE and khmer_handout) or \
