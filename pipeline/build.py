@@ -438,6 +438,11 @@ def check(files: Sequence[Path], display: Callable[[Path], str] = str,
     _run_tasks(tasks, load_settings(), jobs, False, Path(),
                lambda result: diagnostics.extend(result.diagnostics),
                pool_from=_CHECK_POOL_FROM)
+    # Between sources: a copy that kept another career's title, address or references.
+    from .load import load_source
+    from .validate import copied_content
+
+    diagnostics += copied_content(load_source(path, display(path)) for path in files)
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 

@@ -649,3 +649,50 @@ def validate_sources(sources: Iterable[LoadedSource], settings: Settings | None 
             handouts.append(handout)
     diagnostics.sort(key=Diagnostic.sort_key)
     return handouts, diagnostics
+
+
+# What a source copied from another and left as it was gives away: a career's own name,
+# its address, its sources.
+_OWN_CONTENT = ("title", "title_other", "more_info_url", "references")
+
+
+def copied_content(sources: Iterable[LoadedSource]) -> list[Diagnostic]:
+    """Warn where two sources share a title, an English title, a QR address or their whole
+    reference list: most often a source copied from another whose text was not all changed.
+    """
+    seen: dict[tuple[str, str], list[tuple[LoadedSource, Node]]] = {}
+    for loaded in sources:
+        if not isinstance(loaded.root, MappingNode):
+            continue
+        for key, value in loaded.root.value:
+            if isinstance(key, ScalarNode) and key.value in _OWN_CONTENT:
+                content = _content(value)
+                if not schema.is_template_text(content):  # `make new`'s: reported already
+                    seen.setdefault((key.value, content), []).append((loaded, value))
+    diagnostics = []
+    for (key, _), holders in seen.items():
+        if len(holders) < 2:
+            continue
+        for loaded, node in holders:
+            # A link to the same file is no copy (its name is reported on its own).
+            others = sorted({other.display for other, _ in holders
+                             if other.path.resolve() != loaded.path.resolve()})
+            if not others:
+                continue
+            what = "the whole reference list" if key == "references" else f"'{key}'"
+            diagnostics.append(Diagnostic(
+                loaded.display, *_line_column(node), Severity.WARNING,
+                f"{what} is the same as in {', '.join(others)}; a source copied from "
+                "another keeps that career's text until it is rewritten", "source.copied"))
+    return diagnostics
+
+
+def _content(node: Node) -> str:
+    """Return a value's text for comparison: its scalars, spaces evened out, in order."""
+    if isinstance(node, ScalarNode):
+        return " ".join(node.value.split())
+    if isinstance(node, SequenceNode):
+        return "\0".join(_content(item) for item in node.value)
+    if isinstance(node, MappingNode):
+        return "\0".join(f"{_content(k)}\1{_content(v)}" for k, v in node.value)
+    return ""

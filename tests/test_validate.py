@@ -527,9 +527,12 @@ def test_cli_checks_the_whole_bad_sources_folder_without_traceback():
     errors = sum(": error: " in line for line in lines)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.splitlines()) == len(lines)
+    # The bad sources are variants of one minimal source: they share titles and references,
+    # which the rule between sources reports (tested on its own, above).
+    copied = [line for line in result.stderr.splitlines() if line.endswith("[source.copied]")]
+    assert len(result.stderr.splitlines()) - len(copied) == len(lines)
     assert result.stdout.splitlines() == [f"checked {len(files)} sources: {errors} errors, "
-                                          f"{len(lines) - errors} warnings"]
+                                          f"{len(lines) - errors + len(copied)} warnings"]
 
 
 def test_cli_survives_hostile_files(tmp_path):
@@ -779,3 +782,34 @@ def test_a_suggested_career_needs_its_source_beside_this_one(tmp_path):
         "'related' names 'sales-manger', but there is no sales-manger.yaml beside this "
         "source; did you mean 'sales-manager'? [related.unknown]",
         "'related' names this handout itself ('here') [related.self]"]
+
+
+def test_a_copied_source_is_told_what_it_kept(tmp_path):
+    """make check names each value two sources share that only one career can have."""
+    from pipeline.build import check
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    original = ROOT / "sources" / "account-manager.yaml"
+    (sources / "account-manager.yaml").write_bytes(original.read_bytes())
+    copy = sources / "sales-clerk.yaml"
+    copy.write_text(original.read_text(encoding="utf-8").replace(
+        "id: account-manager", "id: sales-clerk").replace(
+        "title: អ្នកគ្រប់គ្រងគណនី", "title: អ្នកលក់"), encoding="utf-8")
+    lines = [str(d) for d in check([sources / "account-manager.yaml", copy], display=lambda p:
+                                   p.name)]
+    kept = "a source copied from another keeps that career's text until it is rewritten"
+    assert lines == [
+        f"account-manager.yaml:6:14: warning: 'title_other' is the same as in sales-clerk.yaml;"
+        f" {kept} [source.copied]",
+        f"account-manager.yaml:7:16: warning: 'more_info_url' is the same as in "
+        f"sales-clerk.yaml; {kept} [source.copied]",
+        f"account-manager.yaml:52:3: warning: the whole reference list is the same as in "
+        f"sales-clerk.yaml; {kept} [source.copied]",
+        f"sales-clerk.yaml:6:14: warning: 'title_other' is the same as in account-manager.yaml;"
+        f" {kept} [source.copied]",
+        f"sales-clerk.yaml:7:16: warning: 'more_info_url' is the same as in "
+        f"account-manager.yaml; {kept} [source.copied]",
+        f"sales-clerk.yaml:52:3: warning: the whole reference list is the same as in "
+        f"account-manager.yaml; {kept} [source.copied]",
+    ]
